@@ -1,0 +1,110 @@
+"""Names and values that are part of the contract: columns, statuses, reasons, exit codes.
+
+Everything a user can see in a file or a message is spelled once, here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- canonical input columns -------------------------------------------------
+ITEM: Final = "item"
+LOCATION: Final = "location"
+LOT: Final = "lot"
+QTY: Final = "qty"
+SHELF_LIFE: Final = "shelf_life"
+EXPIRY_DATE: Final = "expiry_date"
+AVAILABLE_DATE: Final = "available_date"
+UNIT_COST: Final = "unit_cost"
+REQUIREMENT: Final = "requirement"
+DUE_DATE: Final = "due_date"
+CUSTOMER: Final = "customer"
+PRIORITY: Final = "priority"
+ID: Final = "id"
+
+# --- output columns (SPEC §6) --------------------------------------------------
+LINE: Final = "line"
+RANK: Final = "rank"
+REQUIREMENT_CONSIDERED: Final = "requirement_considered"
+CONSUMED: Final = "consumed"
+REMAINING: Final = "remaining"
+STATUS: Final = "status"
+REASON: Final = "reason"
+FILLED: Final = "filled"
+SHORT: Final = "short"
+LOT_LOCATION: Final = "lot_location"
+DEMAND_LOCATION: Final = "demand_location"
+REMAINING_DEMAND: Final = "remaining_demand"
+
+LOTS_COLUMNS: Final = (
+    ITEM, LOCATION, LOT, SHELF_LIFE, EXPIRY_DATE, RANK, QTY,
+    REQUIREMENT_CONSIDERED, CONSUMED, REMAINING, STATUS, REASON,
+)  # fmt: skip
+ALLOCATIONS_COLUMNS: Final = (
+    ITEM, LOT, LOT_LOCATION, LINE, DEMAND_LOCATION, REQUIREMENT, DUE_DATE, QTY,
+)  # fmt: skip
+DEMAND_COLUMNS: Final = (
+    LINE, ITEM, LOCATION, CUSTOMER, REQUIREMENT, DUE_DATE, PRIORITY, QTY, FILLED, SHORT,
+)  # fmt: skip
+REMAINING_DEMAND_COLUMNS: Final = (ITEM, LOCATION, LOT, RANK, REQUIREMENT, REMAINING_DEMAND)
+
+# --- output files --------------------------------------------------------------
+LOTS_FILE: Final = "lots.csv"
+ALLOCATIONS_FILE: Final = "allocations.csv"
+DEMAND_FILE: Final = "demand.csv"
+SUMMARY_FILE: Final = "summary.json"
+FORUM_FILE: Final = "forum.csv"
+REMAINING_DEMAND_FILE: Final = "remaining_demand.csv"
+DEFAULT_OUT_DIR: Final = "consumption-out"
+
+# --- lot status and the reasons for stock left over ---------------------------
+STATUS_CONSUMED: Final = "consumed"
+STATUS_PARTIAL: Final = "partial"
+STATUS_UNCONSUMED: Final = "unconsumed"
+
+REASON_EXPIRED: Final = "expired"
+REASON_NO_DEMAND: Final = "no_demand"
+REASON_STRANDED: Final = "stranded"
+REASON_NOT_AVAILABLE: Final = "not_available"
+REASON_EXCESS: Final = "excess"
+# Order in which reasons are reported in summaries.
+REASONS: Final = (
+    REASON_EXPIRED, REASON_NO_DEMAND, REASON_STRANDED, REASON_NOT_AVAILABLE, REASON_EXCESS,
+)  # fmt: skip
+
+# --- run options -----------------------------------------------------------------
+ORDER_REQUIREMENT: Final = "requirement"
+ORDER_DUE: Final = "due"
+ORDERS: Final = (ORDER_REQUIREMENT,)
+ENGINE_GREEDY: Final = "greedy"
+ENGINES: Final = (ENGINE_GREEDY,)
+FORMAT_FORUM: Final = "forum"
+FORMATS: Final = (FORMAT_FORUM,)
+
+# --- numbers -----------------------------------------------------------------------
+# Quantities are held as integers in units of 10**-decimals so that sums conserve
+# exactly; more decimals than this are refused rather than silently rounded.
+MAX_QTY_DECIMALS: Final = 6
+# Largest quantity accepted in one cell; anything above is a typo or a unit mix-up.
+MAX_QTY: Final = 1e12
+# How many problems one validation reports before it stops listing them.
+MAX_PROBLEMS: Final = 50
+# The forum table is echoed to the terminal only when it is this short.
+MAX_ROWS_PRINTED: Final = 40
+
+# --- exit codes (SPEC §8) ------------------------------------------------------------
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_BAD_INPUT: Final = 2
+
+# --- input reading (added by consumption/reading.py) ---------------------------------
+# Lanes columns (SPEC §5); RANK above is shared with the lots output.
+FROM_LOCATION: Final = "from_location"
+TO_LOCATION: Final = "to_location"
+TRANSIT_DAYS: Final = "transit_days"
+COST: Final = "cost"
+# Largest shelf life, requirement or transit time in days (about 270 years): larger is
+# a typo, and it keeps as_of + days representable as a date.
+MAX_DAYS: Final = 100_000
+# Largest priority or lane rank accepted.
+MAX_POSITIVE_INTEGER: Final = 1_000_000_000

@@ -1,0 +1,169 @@
+"""The vectorized allocation kernel for a pass whose eligible sets are nested.
+
+Inside one (item, location) group the lots lie end to end on a cumulative
+quantity axis in FEFO order. A demand line with threshold ``t`` may take any
+lot whose key is at least ``t``: a suffix of the group's lots, which starts at
+``a`` on the axis. When lines are served in non-decreasing threshold order the
+suffixes are nested and the greedy "lowest-rank lot with stock left" reduces to
+
+    p_k = min(max(p_{k-1}, a_k) + d_k, T)
+
+on the axis (``d_k`` the line's quantity, ``T`` the group's total). With
+``D_k`` the running demand, ``p_k - D_k`` is a running maximum of
+``a_j - D_{j-1}``, so the whole pass is prefix sums, one running maximum and
+binary searches: no loop over lots or lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .segments import expand, run_starts
+
+_INDEX = np.int64
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass gave: per line, per lot and per (lot, line) pair.
+
+    ``pair_line`` indexes the pass's lines; ``pair_lot`` the lots.
+    """
+
+    filled: np.ndarray
+    consumed: np.ndarray
+    pair_lot: np.ndarray
+    pair_line: np.ndarray
+    pair_qty: np.ndarray
+
+
+def is_nested(line_group: np.ndarray, line_threshold: np.ndarray) -> bool:
+    """True when thresholds never fall along the serving order inside a group."""
+    if len(line_group) < 2:
+        return True
+    same = line_group[1:] == line_group[:-1]
+    return bool(np.all(~same | (line_threshold[1:] >= line_threshold[:-1])))
+
+
+def nested_pass(
+    lot_group: np.ndarray,
+    lot_key: np.ndarray,
+    lot_qty: np.ndarray,
+    line_group: np.ndarray,
+    line_threshold: np.ndarray,
+    line_qty: np.ndarray,
+) -> PassResult:
+    """Serve lines from lots when eligible sets are nested.
+
+    Lots must be sorted by (group, key) (FEFO order), lines by group and then
+    in serving order with non-decreasing thresholds. ``lot_qty`` is the stock
+    each lot still has; a lot with none simply occupies no room on the axis.
+
+    >>> r = nested_pass(np.array([0, 0, 0]), np.array([190, 211, 345]),
+    ...                 np.array([500, 600, 7000]), np.array([0, 0]),
+    ...                 np.array([180, 270]), np.array([450, 3000]))
+    >>> r.filled.tolist(), r.consumed.tolist()
+    ([450, 3000], [450, 0, 3000])
+    """
+    if not is_nested(line_group, line_threshold):
+        raise ValueError("thresholds must not fall inside a group: this pass is not nested")
+    axis = np.concatenate(([0], np.cumsum(lot_qty, dtype=np.int64)))
+    first = _first_eligible(lot_group, lot_key, line_group, line_threshold)
+    group_lo = axis[np.searchsorted(lot_group, line_group, side="left")]
+    group_hi = axis[np.searchsorted(lot_group, line_group, side="right")]
+    start, end = _served_intervals(line_group, axis[first], group_lo, group_hi, line_qty)
+    filled = end - start
+    pair_lot, pair_line, pair_qty = _pairs(axis, start, end, filled)
+    consumed = np.zeros(len(lot_qty), dtype=np.int64)
+    if len(pair_lot):
+        # Pairs come in axis order, so each lot's pairs are one run.
+        runs = run_starts(pair_lot)
+        consumed[pair_lot[runs]] = np.add.reduceat(pair_qty, runs)
+    return PassResult(filled, consumed, pair_lot, pair_line, pair_qty)
+
+
+def _first_eligible(
+    lot_group: np.ndarray, lot_key: np.ndarray, line_group: np.ndarray, threshold: np.ndarray
+) -> np.ndarray:
+    """Index of the first lot of the line's group whose key reaches the threshold."""
+    return search_groups(lot_group, lot_key, line_group, threshold, side="left")
+
+
+def search_groups(
+    group: np.ndarray,
+    key: np.ndarray,
+    query_group: np.ndarray,
+    query_key: np.ndarray,
+    side: str = "left",
+) -> np.ndarray:
+    """``searchsorted`` of (group, key) pairs in an array sorted by (group, key).
+
+    The result never leaves the query's group: a key below every key of the
+    group lands on the group's first element, one above all on its end.
+    """
+    if len(key) == 0:
+        return np.zeros(len(query_group), dtype=_INDEX)
+    low, high = int(key.min()), int(key.max())
+    shift = (high - low + 2).bit_length()
+    top = int(max(group.max(initial=0), query_group.max(initial=0)))
+    if (top + 1) >> (62 - shift):
+        raise OverflowError("too many groups for the key range to be packed into int64")
+    # One sorted int64 array of (group, key) lets a single searchsorted answer
+    # every query; query keys are clipped into the packed key range.
+    packed = (group.astype(np.int64) << shift) | (key - low)
+    offset = np.clip(query_key, low, high + 1) - low
+    queries = (query_group.astype(np.int64) << shift) | offset
+    found = np.searchsorted(packed, queries, side=side)
+    if side == "right":
+        # Clipping lifted a query below every key to the lowest key; step back
+        # over the elements equal to it so that none of them counts as found.
+        below = query_key < low
+        found[below] = np.searchsorted(packed, queries[below], side="left")
+    return found
+
+
+def _served_intervals(
+    line_group: np.ndarray,
+    eligible_from: np.ndarray,
+    group_lo: np.ndarray,
+    group_hi: np.ndarray,
+    qty: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each line's consumption on the global axis."""
+    n = len(qty)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = run_starts(line_group)
+    lengths = np.diff(np.r_[starts, n])
+    demand_before = np.cumsum(qty) - qty  # global, exclusive
+    base = np.repeat(demand_before[starts], lengths)  # demand of earlier groups
+    group_demand = np.repeat(np.add.reduceat(qty, starts), lengths)
+    local_before = demand_before - base
+    x = (eligible_from - group_lo) - local_before
+    # Segmented running maximum: every value of a group lies in
+    # [-group_demand, group_total], so lifting each group by the stock and demand
+    # of all groups up to it puts it above everything earlier.
+    lift = group_lo + base + group_demand
+    running = np.maximum.accumulate(x + lift) - lift
+    reach = local_before + qty + running  # uncapped p_k, local to the group
+    total = group_hi - group_lo
+    return group_lo + np.minimum(reach - qty, total), group_lo + np.minimum(reach, total)
+
+
+def _pairs(
+    axis: np.ndarray, start: np.ndarray, end: np.ndarray, filled: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (lot, line) overlap of a line's interval with a lot's, and its size."""
+    lines = np.flatnonzero(filled > 0)
+    s, e = start[lines], end[lines]
+    first = np.searchsorted(axis[1:], s, side="right")  # first lot ending after s
+    last = np.searchsorted(axis[:-1], e, side="left") - 1  # last lot starting before e
+    owner, pair_lot = expand(first, last - first + 1)
+    pair_line = lines[owner]
+    qty = np.minimum(end[pair_line], axis[pair_lot + 1]) - np.maximum(
+        start[pair_line], axis[pair_lot]
+    )
+    keep = qty > 0  # lots without stock sit inside an interval but give nothing
+    return pair_lot[keep], pair_line[keep], qty[keep]

@@ -1,0 +1,174 @@
+"""The one result type every engine returns, and how it is written to disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from . import constants as C
+from . import forum, summary
+from .greedy import Allocation
+from .instance import Instance
+from .lots import reasons, requirement_considered, statuses
+from .quantities import quantity
+from .writing import staged_outputs, write_csv, write_json
+
+
+@dataclass
+class Result:
+    """Lots, demand lines and allocations of one run, as DataFrames with §6 columns.
+
+    Quantity columns are integers when every input quantity is whole, floats
+    otherwise; ``decimals`` says how many decimals they carry exactly.
+    """
+
+    lots: pd.DataFrame
+    allocations: pd.DataFrame
+    demand: pd.DataFrame
+    summary: dict[str, Any]
+    decimals: int
+    instance: Instance = field(repr=False)
+    allocation: Allocation = field(repr=False)
+
+    @cached_property
+    def _remaining(self) -> forum.RemainingDemand:
+        return forum.remaining_demand_arrays(self.instance, self.allocation)
+
+    @cached_property
+    def remaining_demand(self) -> pd.DataFrame:
+        """Per lot and requirement, the demand still open after the lots up to its rank."""
+        return forum.remaining_demand(self.instance, self._remaining, self.lots)
+
+    @cached_property
+    def forum(self) -> pd.DataFrame:
+        """The forum table: one ``remaining R demand`` column per requirement."""
+        return forum.forum_table(self.instance, self._remaining, self.lots)
+
+    def write(
+        self,
+        out_dir: str | Path = C.DEFAULT_OUT_DIR,
+        *,
+        formats: tuple[str, ...] = (),
+        protected: tuple[Path, ...] = (),
+    ) -> list[Path]:
+        """Write every §6 output into ``out_dir``, each file replaced atomically.
+
+        ``protected`` are input files that must never be overwritten.
+        """
+        out = Path(out_dir)
+        with staged_outputs(out, protected) as staging:
+            write_csv(staging / C.LOTS_FILE, self.lots, self.decimals)
+            write_csv(staging / C.ALLOCATIONS_FILE, self.allocations, self.decimals)
+            write_csv(staging / C.DEMAND_FILE, self.demand, self.decimals)
+            if C.FORMAT_FORUM in formats:
+                write_csv(staging / C.FORUM_FILE, self.forum, self.decimals)
+                write_csv(staging / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals)
+            write_json(staging / C.SUMMARY_FILE, self.summary)
+            written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+        return [out / p for p in written]
+
+
+def build_result(
+    inst: Instance,
+    alloc: Allocation,
+    inventory: pd.DataFrame,
+    demand: pd.DataFrame,
+    run: dict[str, Any],
+) -> Result:
+    """Turn an engine's arrays into the §6 frames and the summary."""
+    lots = lots_frame(inst, alloc)
+    result = Result(
+        lots=lots,
+        allocations=allocations_frame(inst, alloc, demand),
+        demand=demand_frame(inst, alloc, demand),
+        summary={},
+        decimals=inst.decimals,
+        instance=inst,
+        allocation=alloc,
+    )
+    result.summary = summary.build(result, run)
+    return result
+
+
+def _categorical(codes: np.ndarray, names: pa.Array) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names.to_pylist(), dtype=object))
+
+
+def line_labels(demand: pd.DataFrame) -> pd.Series:
+    """The ``line`` of §6: the demand's ``id`` when given, else its 1-based data row."""
+    if C.ID in demand.columns:
+        return demand[C.ID].astype(str).reset_index(drop=True)
+    return pd.Series(np.arange(1, len(demand) + 1, dtype=np.int64))
+
+
+def lots_frame(inst: Instance, alloc: Allocation) -> pd.DataFrame:
+    d = inst.decimals
+    remaining = inst.lot_qty - alloc.consumed
+    considered = requirement_considered(inst)
+    return pd.DataFrame(
+        {
+            C.ITEM: _categorical(inst.lot_item, inst.items),
+            C.LOCATION: _categorical(inst.lot_location, inst.locations),
+            C.LOT: inst.lot_id.to_pandas(),
+            C.SHELF_LIFE: inst.lot_key,
+            C.EXPIRY_DATE: pd.Series(pd.NaT, index=range(inst.n_lots), dtype="datetime64[s]"),
+            C.RANK: inst.lot_rank,
+            C.QTY: quantity(inst.lot_qty, d),
+            C.REQUIREMENT_CONSIDERED: pd.arrays.IntegerArray(considered, considered < 0),
+            C.CONSUMED: quantity(alloc.consumed, d),
+            C.REMAINING: quantity(remaining, d),
+            C.STATUS: statuses(inst.lot_qty, alloc.consumed),
+            C.REASON: reasons(inst, remaining, considered),
+        }
+    )
+
+
+def allocations_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.DataFrame:
+    lot, line = alloc.pair_lot, alloc.pair_line
+    return pd.DataFrame(
+        {
+            C.ITEM: _categorical(inst.lot_item[lot], inst.items),
+            C.LOT: inst.lot_id.take(lot).to_pandas(),
+            C.LOT_LOCATION: _categorical(inst.lot_location[lot], inst.locations),
+            C.LINE: line_labels(demand).to_numpy()[line],
+            C.DEMAND_LOCATION: _categorical(inst.line_location[line], inst.locations),
+            C.REQUIREMENT: inst.line_requirement[line],
+            C.DUE_DATE: pd.Series(pd.NaT, index=range(len(lot)), dtype="datetime64[s]"),
+            C.QTY: quantity(alloc.pair_qty, inst.decimals),
+        }
+    )
+
+
+def demand_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.DataFrame:
+    d = inst.decimals
+    n = inst.n_lines
+    customer = (
+        demand[C.CUSTOMER].astype(str).to_numpy()
+        if C.CUSTOMER in demand.columns
+        else np.full(n, "", dtype=object)
+    )
+    priority = (
+        pd.array(pd.to_numeric(demand[C.PRIORITY], errors="coerce"), dtype="Int64")
+        if C.PRIORITY in demand.columns
+        else pd.array([pd.NA] * n, dtype="Int64")
+    )
+    return pd.DataFrame(
+        {
+            C.LINE: line_labels(demand),
+            C.ITEM: _categorical(inst.line_item, inst.items),
+            C.LOCATION: _categorical(inst.line_location, inst.locations),
+            C.CUSTOMER: customer,
+            C.REQUIREMENT: inst.line_requirement,
+            C.DUE_DATE: pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
+            C.PRIORITY: priority,
+            C.QTY: quantity(inst.line_qty, d),
+            C.FILLED: quantity(alloc.filled, d),
+            C.SHORT: quantity(inst.line_qty - alloc.filled, d),
+        }
+    )

@@ -1,0 +1,76 @@
+"""Scenario folders: input files plus the run options of ``scenario.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+SCENARIO_FILE = "scenario.toml"
+INVENTORY_FILE = "inventory.csv"
+DEMAND_FILE = "demand.csv"
+# Options a scenario may set; the command line overrides each of them.
+RUN_OPTIONS = {"format": str, "out": str, "order": str}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Where the inputs of a run are and which options it asks for."""
+
+    inventory: Path
+    demand: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def load(folder: str | Path) -> Scenario:
+    """Read ``folder/scenario.toml`` and locate the folder's input files.
+
+    A folder without ``scenario.toml`` is still a scenario: its inputs with
+    default options.
+    """
+    folder = Path(folder)
+    config = _read_toml(folder / SCENARIO_FILE)
+    unknown = sorted(set(config) - {"description", "run"})
+    if unknown:
+        raise UsageError(
+            f"{folder / SCENARIO_FILE}: unknown key(s) {', '.join(unknown)}; "
+            "expected 'description' and a [run] table"
+        )
+    options = config.get("run", {})
+    for key, value in options.items():
+        if key not in RUN_OPTIONS:
+            raise UsageError(
+                f"{folder / SCENARIO_FILE}: unknown run option {key!r}; "
+                f"accepted: {', '.join(sorted(RUN_OPTIONS))}"
+            )
+        if not isinstance(value, RUN_OPTIONS[key]):
+            raise UsageError(f"{folder / SCENARIO_FILE}: run option {key!r} must be text")
+    if options.get("out") is not None:
+        options["out"] = str(folder / options["out"])
+    return Scenario(
+        inventory=_input(folder, INVENTORY_FILE),
+        demand=_input(folder, DEMAND_FILE),
+        options=options,
+        description=str(config.get("description", "")),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: not valid TOML ({error})") from error
+
+
+def _input(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise UsageError(f"scenario folder {folder} has no {name}")
+    return path

@@ -1,0 +1,52 @@
+"""Operations on runs of equal codes in sorted arrays: the building blocks of the kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def run_starts(codes: np.ndarray) -> np.ndarray:
+    """Index of the first element of every run of equal consecutive codes.
+
+    >>> run_starts(np.array([3, 3, 5, 7, 7])).tolist()
+    [0, 2, 3]
+    """
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+
+
+def run_first(codes: np.ndarray) -> np.ndarray:
+    """For every element, the index of the first element of its run."""
+    starts = run_starts(codes)
+    return np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+
+
+def rank_within(codes: np.ndarray) -> np.ndarray:
+    """1-based position of each element inside its run.
+
+    >>> rank_within(np.array([3, 3, 5, 7, 7, 7])).tolist()
+    [1, 2, 1, 1, 2, 3]
+    """
+    return np.arange(len(codes), dtype=np.int64) - run_first(codes) + 1
+
+
+def cumsum_within(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Inclusive running sum of ``values`` restarting at every run of ``codes``.
+
+    >>> cumsum_within(np.array([1, 2, 3, 4]), np.array([0, 0, 1, 1])).tolist()
+    [1, 3, 3, 7]
+    """
+    total = np.cumsum(values)
+    return total - (total - values)[run_first(codes)]
+
+
+def expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges ``first[i] .. first[i] + count[i] - 1``, flattened, with the ``i`` of each.
+
+    >>> [a.tolist() for a in expand(np.array([5, 0]), np.array([2, 3]))]
+    [[0, 0, 1, 1, 1], [5, 6, 0, 1, 2]]
+    """
+    owner = np.repeat(np.arange(len(count)), count)
+    offsets = np.cumsum(count) - count
+    return owner, np.repeat(first - offsets, count) + np.arange(int(count.sum()))
