@@ -54,6 +54,7 @@ class Instance:
     line_group: np.ndarray
     line_requirement: np.ndarray
     line_priority: np.ndarray  # served ascending; lines without priority last
+    line_priority_missing: np.ndarray
     line_qty: np.ndarray
 
     @property
@@ -95,6 +96,7 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
     lot_group = lot_item.astype(np.int64) * n_loc + lot_loc
     line_group = line_item.astype(np.int64) * n_loc + line_loc
 
+    priority, priority_missing = _priorities(demand)
     key = _integers(inventory, C.SHELF_LIFE, INVENTORY)
     lot_ids = _text(inventory, C.LOT)
     words = text_words(lot_ids)
@@ -121,7 +123,8 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
         line_location=line_loc,
         line_group=line_group,
         line_requirement=_requirements(demand),
-        line_priority=_priorities(demand),
+        line_priority=priority,
+        line_priority_missing=priority_missing,
         line_qty=line_qty,
     )
 
@@ -244,10 +247,10 @@ def _requirements(demand: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def _priorities(demand: pd.DataFrame) -> np.ndarray:
-    """Priority classes as integers; lines without one are served after every class."""
+def _priorities(demand: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Priority classes, and where none was given: such lines are served after every class."""
     if C.PRIORITY not in demand.columns:
-        return np.zeros(len(demand), dtype=np.int64)
+        return np.zeros(len(demand), dtype=np.int64), np.ones(len(demand), dtype=bool)
     values = pd.to_numeric(demand[C.PRIORITY], errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
     )
@@ -260,7 +263,7 @@ def _priorities(demand: pd.DataFrame) -> np.ndarray:
             )
         )
     last = (np.nanmax(values) + 1) if (~missing).any() else 1
-    return np.where(missing, last, values).astype(np.int64)
+    return np.where(missing, last, values).astype(np.int64), missing
 
 
 def pack(group: np.ndarray, key: np.ndarray) -> np.ndarray:

@@ -96,50 +96,78 @@ def build_result(
     return result
 
 
-def _categorical(codes: np.ndarray, names: pa.Array) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=pd.Index(names.to_pylist(), dtype=object))
+def _coded(codes: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
+    """Integer codes with their names: becomes a pandas Categorical without copying."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), names)
 
 
-def line_labels(demand: pd.DataFrame) -> pd.Series:
+def _no_dates(n: int) -> pa.Array:
+    return pa.nulls(n, pa.timestamp("s"))
+
+
+def _frame(columns: dict[str, Any], nullable: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """A DataFrame over the given arrays, built through Arrow so that nothing is copied.
+
+    ``nullable`` maps integer columns to their missing-value masks: they become
+    pandas ``Int64`` columns rather than floats.
+    """
+    table = pa.table({name: _arrow(values) for name, values in columns.items()})
+    frame = table.to_pandas(split_blocks=True)
+    for name, missing in (nullable or {}).items():
+        frame[name] = pd.arrays.IntegerArray(np.asarray(columns[name], dtype=np.int64), missing)
+    return frame
+
+
+def _arrow(values: Any) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values
+    if isinstance(values, pd.Series):
+        return pa.array(values, from_pandas=True)
+    return pa.array(values)
+
+
+def line_labels(demand: pd.DataFrame) -> pa.Array:
     """The ``line`` of §6: the demand's ``id`` when given, else its 1-based data row."""
     if C.ID in demand.columns:
-        return demand[C.ID].astype(str).reset_index(drop=True)
-    return pd.Series(np.arange(1, len(demand) + 1, dtype=np.int64))
+        return pa.array(demand[C.ID].astype(str), from_pandas=True)
+    return pa.array(np.arange(1, len(demand) + 1, dtype=np.int64))
 
 
 def lots_frame(inst: Instance, alloc: Allocation) -> pd.DataFrame:
     d = inst.decimals
     remaining = inst.lot_qty - alloc.consumed
     considered = requirement_considered(inst)
-    return pd.DataFrame(
+    frame = _frame(
         {
-            C.ITEM: _categorical(inst.lot_item, inst.items),
-            C.LOCATION: _categorical(inst.lot_location, inst.locations),
-            C.LOT: inst.lot_id.to_pandas(),
+            C.ITEM: _coded(inst.lot_item, inst.items),
+            C.LOCATION: _coded(inst.lot_location, inst.locations),
+            C.LOT: inst.lot_id,
             C.SHELF_LIFE: inst.lot_key,
-            C.EXPIRY_DATE: pd.Series(pd.NaT, index=range(inst.n_lots), dtype="datetime64[s]"),
+            C.EXPIRY_DATE: _no_dates(inst.n_lots),
             C.RANK: inst.lot_rank,
             C.QTY: quantity(inst.lot_qty, d),
-            C.REQUIREMENT_CONSIDERED: pd.arrays.IntegerArray(considered, considered < 0),
+            C.REQUIREMENT_CONSIDERED: considered,
             C.CONSUMED: quantity(alloc.consumed, d),
             C.REMAINING: quantity(remaining, d),
-            C.STATUS: statuses(inst.lot_qty, alloc.consumed),
-            C.REASON: reasons(inst, remaining, considered),
-        }
+        },
+        nullable={C.REQUIREMENT_CONSIDERED: considered < 0},
     )
+    frame[C.STATUS] = statuses(inst.lot_qty, alloc.consumed)
+    frame[C.REASON] = reasons(inst, remaining, considered)
+    return frame
 
 
 def allocations_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.DataFrame:
     lot, line = alloc.pair_lot, alloc.pair_line
-    return pd.DataFrame(
+    return _frame(
         {
-            C.ITEM: _categorical(inst.lot_item[lot], inst.items),
-            C.LOT: inst.lot_id.take(lot).to_pandas(),
-            C.LOT_LOCATION: _categorical(inst.lot_location[lot], inst.locations),
-            C.LINE: line_labels(demand).to_numpy()[line],
-            C.DEMAND_LOCATION: _categorical(inst.line_location[line], inst.locations),
+            C.ITEM: _coded(inst.lot_item[lot], inst.items),
+            C.LOT: inst.lot_id.take(lot),
+            C.LOT_LOCATION: _coded(inst.lot_location[lot], inst.locations),
+            C.LINE: line_labels(demand).take(line),
+            C.DEMAND_LOCATION: _coded(inst.line_location[line], inst.locations),
             C.REQUIREMENT: inst.line_requirement[line],
-            C.DUE_DATE: pd.Series(pd.NaT, index=range(len(lot)), dtype="datetime64[s]"),
+            C.DUE_DATE: _no_dates(len(lot)),
             C.QTY: quantity(alloc.pair_qty, inst.decimals),
         }
     )
@@ -149,26 +177,23 @@ def demand_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.
     d = inst.decimals
     n = inst.n_lines
     customer = (
-        demand[C.CUSTOMER].astype(str).to_numpy()
+        pa.array(demand[C.CUSTOMER].fillna("").astype(str), from_pandas=True)
         if C.CUSTOMER in demand.columns
-        else np.full(n, "", dtype=object)
+        else pa.array(np.full(n, "", dtype=object), type=pa.string())
     )
-    priority = (
-        pd.array(pd.to_numeric(demand[C.PRIORITY], errors="coerce"), dtype="Int64")
-        if C.PRIORITY in demand.columns
-        else pd.array([pd.NA] * n, dtype="Int64")
-    )
-    return pd.DataFrame(
+    return _frame(
         {
             C.LINE: line_labels(demand),
-            C.ITEM: _categorical(inst.line_item, inst.items),
-            C.LOCATION: _categorical(inst.line_location, inst.locations),
+            C.ITEM: _coded(inst.line_item, inst.items),
+            C.LOCATION: _coded(inst.line_location, inst.locations),
             C.CUSTOMER: customer,
             C.REQUIREMENT: inst.line_requirement,
-            C.DUE_DATE: pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
-            C.PRIORITY: priority,
+            C.DUE_DATE: _no_dates(n),
+            C.PRIORITY: inst.line_priority,
             C.QTY: quantity(inst.line_qty, d),
             C.FILLED: quantity(alloc.filled, d),
             C.SHORT: quantity(inst.line_qty - alloc.filled, d),
-        }
+        },
+        # Lines without a priority are served last but have no priority to report.
+        nullable={C.PRIORITY: inst.line_priority_missing},
     )

@@ -50,3 +50,30 @@ def expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray
     owner = np.repeat(np.arange(len(count)), count)
     offsets = np.cumsum(count) - count
     return owner, np.repeat(first - offsets, count) + np.arange(int(count.sum()))
+
+
+_RADIX_BITS = 16  # numpy sorts 16-bit keys stably by radix, in linear time
+
+
+def radix_argsort(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative integer keys, 16 bits at a time (LSD radix).
+
+    numpy's comparison sorts cost ``n log n`` on 64-bit keys; packed FEFO keys
+    rarely need more than 32 bits, and two linear 16-bit passes beat one
+    comparison sort by a wide margin.
+
+    >>> radix_argsort(np.array([70000, 3, 70000, 1, 65536])).tolist()
+    [3, 1, 4, 0, 2]
+    """
+    keys = np.asarray(keys)
+    if len(keys) and keys.min() < 0:
+        raise ValueError("radix_argsort needs non-negative keys")
+    order = np.arange(len(keys))
+    top = int(keys.max(initial=0))
+    shift = 0
+    while True:
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += _RADIX_BITS
+        if top >> shift == 0:
+            return order

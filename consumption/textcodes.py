@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .segments import radix_argsort
+
 _HASH_BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so powers never vanish mod 2**64
 _HASH_SEED = np.uint64(0x9E3779B97F4A7C15)
 
@@ -62,10 +64,16 @@ def text_words(text: pa.Array) -> np.ndarray | None:
     width = max(8, -(-longest // 8) * 8)
     data = text.buffers()[2]
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    raw = np.concatenate((raw, np.zeros(width, dtype=np.uint8)))  # reads past the end land here
-    column = np.arange(width, dtype=np.int32)
-    matrix = raw[offsets[:-1, None] + column]
-    matrix[column >= lengths[:, None]] = 0
+    raw = raw[offsets[0] : offsets[-1]]
+    matrix = np.zeros((n, width), dtype=np.uint8)
+    if n and (lengths == longest).all():
+        # Fixed-width ids (the usual lot number format) are one reshape away.
+        matrix[:, :longest] = raw.reshape(n, longest)
+    else:
+        starts = offsets[:-1] - offsets[0]
+        for column in range(longest):  # a loop over byte positions, not over rows
+            has = np.flatnonzero(lengths > column)
+            matrix[has, column] = raw[starts[has] + column]
     return matrix.view(">u8").astype(np.uint64)
 
 
@@ -81,7 +89,7 @@ def argsort_with_text_ties(
     >>> argsort_with_text_ties(np.array([2, 1, 2, 1]), pa.array(["b", "z", "a", "y"])).tolist()
     [3, 1, 2, 0]
     """
-    order = np.argsort(keys, kind="stable")
+    order = radix_argsort(keys)
     ordered = keys[order]
     tied = np.zeros(len(keys), dtype=bool)
     if len(keys) > 1:
@@ -119,8 +127,10 @@ def duplicated_pairs(
         ).to_numpy()
         candidates = np.flatnonzero(group[order][1:] == group[order][:-1])
     else:
-        key = _mix(group, words)
-        order = np.argsort(key, kind="stable")
+        # 32 bits of hash keep the sort to two radix passes; the few chance
+        # collisions are weeded out below.
+        key = _mix(group, words) >> np.uint64(32)
+        order = radix_argsort(key)
         key = key[order]
         candidates = np.flatnonzero(key[1:] == key[:-1])
     first, second = order[candidates], order[candidates + 1]

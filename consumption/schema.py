@@ -1,0 +1,207 @@
+"""What each input table is (SPEC §5): its columns, their aliases, kinds and defaults.
+
+This module is data only: ``reading`` checks files against it, and anything that
+needs to know which columns a table has (the CLI's help, a writer, a test) reads
+it from here instead of repeating the names. The reason codes of the problems a
+file can have live here too, because they are part of the contract: tests and
+users match on them, never on message wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from consumption import constants as c
+
+
+class Kind(StrEnum):
+    """How the text of a cell is read, and which rules it must follow."""
+
+    TEXT = "text"
+    """Any text; surrounding whitespace is stripped."""
+    QUANTITY = "quantity"
+    """A finite number >= 0, at most ``MAX_QTY_DECIMALS`` decimals, at most ``MAX_QTY``."""
+    DAYS = "days"
+    """A whole number of days (``12.0`` is 12), at least ``Column.minimum`` when set."""
+    DATE = "date"
+    """An ISO ``YYYY-MM-DD`` calendar date."""
+    POSITIVE_INTEGER = "positive integer"
+    """A whole number >= 1 (priorities, lane ranks)."""
+    MONEY = "money"
+    """A finite number >= 0, any number of decimals."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table.
+
+    ``aliases`` are the other headers accepted for it, written as a person
+    would; headers match case-insensitively with spaces, ``_`` and ``-``
+    treated alike. ``allow_empty`` says whether an empty cell is allowed; it
+    then reads as ``default`` (or as missing: NA / NaN / NaT / "" by kind when
+    ``default`` is None). A column that is absent from the file is left out of
+    the frame, unless it has a ``default``, which then fills it.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    allow_empty: bool = False
+    default: int | None = None
+    minimum: int | None = None
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header accepted for this column, the canonical name first."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input file: its columns and the rules that span columns.
+
+    ``one_of`` lists groups of columns of which at least one must be present
+    (inventory needs a shelf life or an expiry date). ``unique`` is the key
+    whose combination must not repeat, over the key columns the file has;
+    ``unique_code`` is the reason code reported when it does.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+    unique: tuple[str, ...] = ()
+    unique_code: str = ""
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (canonical name)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+# --- reason codes of input problems ---------------------------------------------
+# Whole file.
+MISSING_FILE: Final = "missing_file"
+UNREADABLE_FILE: Final = "unreadable_file"
+EMPTY_FILE: Final = "empty_file"
+BINARY_FILE: Final = "binary_file"
+ENCODING: Final = "encoding"
+UNREADABLE_CSV: Final = "unreadable_csv"
+# Header.
+BAD_DELIMITER: Final = "bad_delimiter"
+MISSING_COLUMN: Final = "missing_column"
+DUPLICATE_COLUMN: Final = "duplicate_column"
+# Rows.
+RAGGED_ROW: Final = "ragged_row"
+DUPLICATE_LOT: Final = "duplicate_lot"
+DUPLICATE_ID: Final = "duplicate_id"
+DUPLICATE_LANE: Final = "duplicate_lane"
+SAME_LOCATION: Final = "same_location"
+# Cells.
+EMPTY_VALUE: Final = "empty_value"
+NOT_A_NUMBER: Final = "not_a_number"
+THOUSANDS_SEPARATOR: Final = "thousands_separator"
+DECIMAL_COMMA: Final = "decimal_comma"
+NOT_FINITE: Final = "not_finite"
+NEGATIVE: Final = "negative"
+NOT_POSITIVE: Final = "not_positive"
+TOO_LARGE: Final = "too_large"
+TOO_MANY_DECIMALS: Final = "too_many_decimals"
+NOT_AN_INTEGER: Final = "not_an_integer"
+BAD_DATE: Final = "bad_date"
+# Across files (reported as a notice, not a problem: a lane network may name
+# locations that hold no stock and no demand today).
+UNKNOWN_LOCATION: Final = "unknown_location"
+
+
+# --- the tables ------------------------------------------------------------------
+_ITEM = Column(c.ITEM, Kind.TEXT, "the item code", required=True)
+_LOCATION = Column(c.LOCATION, Kind.TEXT, "the location")
+
+INVENTORY: Final = Table(
+    name="inventory",
+    columns=(
+        _ITEM,
+        _LOCATION,
+        Column(c.LOT, Kind.TEXT, "the lot id", required=True),
+        Column(
+            c.QTY,
+            Kind.QUANTITY,
+            "the lot quantity",
+            aliases=("lot qty", "quantity", "on hand"),
+            required=True,
+        ),
+        Column(
+            c.SHELF_LIFE,
+            Kind.DAYS,
+            "the remaining shelf life in days",
+            aliases=("lot shelf life", "remaining shelf life", "shelf life days"),
+        ),
+        Column(
+            c.EXPIRY_DATE,
+            Kind.DATE,
+            "the expiry date",
+            aliases=("expiry", "expiration date", "best before"),
+        ),
+        Column(c.AVAILABLE_DATE, Kind.DATE, "the date the lot can ship", allow_empty=True),
+        Column(c.UNIT_COST, Kind.MONEY, "the unit cost", allow_empty=True),
+    ),
+    one_of=((c.SHELF_LIFE, c.EXPIRY_DATE),),
+    unique=(c.ITEM, c.LOCATION, c.LOT),
+    unique_code=DUPLICATE_LOT,
+)
+
+DEMAND: Final = Table(
+    name="demand",
+    columns=(
+        Column(c.ID, Kind.TEXT, "the demand line id"),
+        _ITEM,
+        _LOCATION,
+        Column(c.CUSTOMER, Kind.TEXT, "the customer", allow_empty=True),
+        Column(
+            c.REQUIREMENT,
+            Kind.DAYS,
+            "the shelf life requirement in days",
+            aliases=("shelf life requirement", "min remaining shelf life", "mrsl"),
+            allow_empty=True,
+            default=0,
+            minimum=0,
+        ),
+        Column(
+            c.DUE_DATE,
+            Kind.DATE,
+            "the due date",
+            aliases=("date", "period start"),
+        ),
+        Column(c.PRIORITY, Kind.POSITIVE_INTEGER, "the priority", allow_empty=True),
+        Column(
+            c.QTY,
+            Kind.QUANTITY,
+            "the demand quantity",
+            aliases=("demand", "quantity"),
+            required=True,
+        ),
+    ),
+    unique=(c.ID,),
+    unique_code=DUPLICATE_ID,
+)
+
+LANES: Final = Table(
+    name="lanes",
+    columns=(
+        Column(c.FROM_LOCATION, Kind.TEXT, "the location the lane ships from", required=True),
+        Column(c.TO_LOCATION, Kind.TEXT, "the location the lane delivers to", required=True),
+        Column(c.TRANSIT_DAYS, Kind.DAYS, "the transit time in days", required=True, minimum=0),
+        Column(c.RANK, Kind.POSITIVE_INTEGER, "the lane rank", required=True),
+        Column(c.COST, Kind.MONEY, "the cost per unit", allow_empty=True),
+    ),
+    unique=(c.FROM_LOCATION, c.TO_LOCATION),
+    unique_code=DUPLICATE_LANE,
+)
+
+TABLES: Final = (INVENTORY, DEMAND, LANES)
