@@ -92,6 +92,9 @@ MAX_PROBLEMS: Final = 50
 # The forum table is echoed to the terminal only when it is this short.
 MAX_ROWS_PRINTED: Final = 40
 
+# Set in ``DataFrame.attrs`` by the readers: the frame's keys (lots) were checked unique.
+ATTR_KEYS_UNIQUE: Final = "keys_unique"
+
 # --- exit codes (SPEC §8) ------------------------------------------------------------
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1

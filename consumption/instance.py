@@ -17,7 +17,7 @@ import pyarrow as pa
 from . import constants as C
 from .errors import InputError, Problem
 from .segments import rank_within
-from .textcodes import argsort_with_text_ties, duplicated_pairs, factorize_sorted, text_words
+from .textcodes import argsort_with_text_ties, duplicate_rows, factorize_sorted, text_words
 
 _EXACT_FLOAT_LIMIT = 2**53  # beyond it a float no longer holds every integer
 _SUM_LIMIT = 2**62  # prefix sums of scaled quantities must stay inside int64
@@ -99,8 +99,9 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
     priority, priority_missing = _priorities(demand)
     key = _integers(inventory, C.SHELF_LIFE, INVENTORY)
     lot_ids = _text(inventory, C.LOT)
+    if not inventory.attrs.get(C.ATTR_KEYS_UNIQUE):
+        _reject_duplicate_lots(lot_group, lot_ids)
     words = text_words(lot_ids)
-    _reject_duplicate_lots(lot_group, lot_ids, words)
     # FEFO rank: shelf life ascending, then lot id as text; deterministic
     # whatever the file order.
     order = argsort_with_text_ties(pack(lot_group, key), lot_ids, words)
@@ -286,14 +287,14 @@ def pack(group: np.ndarray, key: np.ndarray) -> np.ndarray:
     return (group.astype(np.int64) << shift) | (key - low)
 
 
-def _reject_duplicate_lots(group: np.ndarray, ids: pa.Array, words: np.ndarray | None) -> None:
-    pairs = duplicated_pairs(group, ids, words)
+def _reject_duplicate_lots(group: np.ndarray, ids: pa.Array) -> None:
+    pairs = duplicate_rows([group, ids])
     if len(pairs):
         raise InputError(
             [
                 Problem(
                     "duplicate_lot",
-                    f"the same item, location and lot appear on rows {i + 1} and {j + 1}; "
+                    f"the same item, location and lot appear on rows {j + 1} and {i + 1}; "
                     "merge them or give them distinct lot ids",
                     file=INVENTORY,
                     column=C.LOT,

@@ -42,6 +42,7 @@ from consumption import constants as c
 from consumption import schema as s
 from consumption.errors import InputError, Problem
 from consumption.schema import Column, Kind, Table
+from consumption.textcodes import duplicate_rows, string_buffers
 
 PathLike: TypeAlias = str | os.PathLike[str]
 
@@ -163,6 +164,8 @@ def read_table(path: PathLike, table: Table) -> pd.DataFrame:
         notices=_ignored_notice(matched.ignored, file) + checked.notices,
         headers={name: header.names[i] for name, i in matched.index.items()},
     )
+    # Spares the engine a second search for duplicate lots in a frame read here.
+    checked.frame.attrs[c.ATTR_KEYS_UNIQUE] = True
     return checked.frame
 
 
@@ -587,28 +590,13 @@ def _trim(strings: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _chunk_needs_trim(chunk: pa.Array) -> bool:
     """Whether a value of the chunk starts or ends with a byte that may be whitespace."""
-    offsets, data = _chunk_buffers(chunk)
+    offsets, data = string_buffers(chunk)
     if not len(data):
         return False
     # An empty value reads a neighbour's byte: at worst a needless trim.
     first = data[np.minimum(offsets[:-1], len(data) - 1)]
     last = data[np.maximum(offsets[1:] - 1, 0)]
     return bool(_MAY_BE_SPACE[first].any() or _MAY_BE_SPACE[last].any())
-
-
-def _chunk_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string chunk's offsets (from 0) and bytes, as numpy arrays over its buffers."""
-    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    _, offset_buffer, data_buffer = chunk.buffers()
-    if offset_buffer is None or len(chunk) == 0:
-        return np.zeros(1, np.int64), np.zeros(0, np.uint8)
-    window = slice(chunk.offset, chunk.offset + len(chunk) + 1)
-    offsets = np.frombuffer(offset_buffer, offset_type)[window].astype(np.int64)
-    begin = int(offsets[0])
-    offsets -= begin
-    if data_buffer is None:
-        return offsets, np.zeros(0, np.uint8)
-    return offsets, np.frombuffer(data_buffer, np.uint8)[begin : begin + int(offsets[-1])]
 
 
 def _parse_numbers(strings: pa.ChunkedArray) -> _Parsed:
@@ -792,7 +780,7 @@ def _duplicates(
 ) -> list[_Pending]:
     """One problem per repeated key, at the later row, naming the line of the first."""
     texts = [text[name] for name in keys]
-    pairs = _duplicate_rows(texts, blank)
+    pairs = duplicate_rows(texts, skip=blank if blank.any() else None)
     shown = keys[-1]  # the lot, the id, the destination: what to change
     column = header.names[matched.index[shown]]
     pending = []
@@ -809,65 +797,6 @@ def _duplicates(
     if len(pairs) > c.MAX_PROBLEMS:
         pending[-1].hidden = len(pairs) - c.MAX_PROBLEMS
     return pending
-
-
-def _duplicate_rows(keys: list[pa.ChunkedArray], blank: np.ndarray) -> list[tuple[int, int]]:
-    """(row, first row with the same key) for every repeated key, in row order.
-
-    A 64-bit hash of each key, sorted, shows in a few vectorised passes that no
-    key repeats (the usual case); only rows whose hashes match are compared as text.
-    """
-    hashed = _hash_strings(keys[0])
-    with np.errstate(over="ignore"):
-        for key in keys[1:]:
-            hashed = hashed * np.uint64(0x9E3779B97F4A7C15) + _hash_strings(key)
-    live = np.flatnonzero(~blank) if blank.any() else np.arange(len(hashed))
-    hashed = hashed[live] if blank.any() else hashed
-    ordered = np.sort(hashed)
-    same = ordered[1:] == ordered[:-1]
-    if not same.any():
-        return []
-    candidates = live[np.isin(hashed, ordered[1:][same])]
-    frame = pd.DataFrame({i: key.take(candidates).to_pylist() for i, key in enumerate(keys)})
-    group = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
-    _, first = np.unique(group, return_index=True)
-    first_row = candidates[first][group]
-    return [(int(r), int(f)) for r, f in zip(candidates, first_row, strict=True) if r != f]
-
-
-_HASH_BASE = np.uint64(0x100000001B3)
-_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
-_hash_powers_cache: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
-
-
-def _hash_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``base**i`` and ``base**-i`` modulo 2**64 for i < size (cached, grown on demand)."""
-    if len(_hash_powers_cache[0]) < size:
-        size = max(size, 2 * len(_hash_powers_cache[0]))
-        for k, base in enumerate((_HASH_BASE, _HASH_INVERSE)):
-            powers = np.empty(size, np.uint64)
-            powers[0] = 1
-            powers[1:] = np.cumprod(np.full(size - 1, base, np.uint64))  # wraps mod 2**64
-            _hash_powers_cache[k] = powers
-    return _hash_powers_cache[0], _hash_powers_cache[1]
-
-
-def _hash_strings(strings: pa.ChunkedArray) -> np.ndarray:
-    """A polynomial hash (mod 2**64) of each value, per chunk, from prefix sums of bytes."""
-    parts = [_hash_chunk(chunk) for chunk in strings.chunks]
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-
-
-def _hash_chunk(chunk: pa.Array) -> np.ndarray:
-    # sum_j (byte_j + 1) * base**j over a value's bytes, shifted back to start at j = 0.
-    offsets, data = _chunk_buffers(chunk)
-    powers, inverse = _hash_powers(len(data) + 1)
-    with np.errstate(over="ignore"):
-        weighted = (data.astype(np.uint64) + np.uint64(1)) * powers[: len(data)]
-        prefix = np.zeros(len(data) + 1, np.uint64)
-        np.cumsum(weighted, out=prefix[1:])
-        sums = (prefix[offsets[1:]] - prefix[offsets[:-1]]) * inverse[offsets[:-1]]
-        return sums + np.diff(offsets).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def _self_lanes(

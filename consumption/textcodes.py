@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -112,40 +113,104 @@ def argsort_with_text_ties(
     return order
 
 
-def duplicated_pairs(
-    group: np.ndarray, text: pa.Array, words: np.ndarray | None = None
-) -> np.ndarray:
-    """Indices ``(i, j)`` of rows with equal group and equal text, as an (m, 2) array.
+def string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's offsets (from 0, int64) and bytes, as numpy views of its buffers."""
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    _, offset_buffer, data_buffer = chunk.buffers()
+    if offset_buffer is None or len(chunk) == 0:
+        return np.zeros(1, np.int64), np.zeros(0, np.uint8)
+    window = slice(chunk.offset, chunk.offset + len(chunk) + 1)
+    offsets = np.frombuffer(offset_buffer, offset_type)[window].astype(np.int64)
+    begin = int(offsets[0])
+    offsets -= begin
+    if data_buffer is None:
+        return offsets, np.zeros(0, np.uint8)
+    return offsets, np.frombuffer(data_buffer, np.uint8)[begin : begin + int(offsets[-1])]
 
-    >>> duplicated_pairs(np.array([0, 0, 1, 0]), pa.array(["a", "b", "a", "a"])).tolist()
-    [[0, 3]]
+
+_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
+_powers_cache: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
+
+
+def _hash_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``base**i`` and ``base**-i`` modulo 2**64 for i < size (cached, grown on demand)."""
+    if len(_powers_cache[0]) < size:
+        size = max(size, 2 * len(_powers_cache[0]))
+        for k, base in enumerate((_HASH_BASE, _HASH_INVERSE)):
+            powers = np.empty(size, np.uint64)
+            powers[0] = 1
+            powers[1:] = np.cumprod(np.full(size - 1, base, np.uint64))  # wraps mod 2**64
+            _powers_cache[k] = powers
+    return _powers_cache[0], _powers_cache[1]
+
+
+def hash_text(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A polynomial hash (mod 2**64) of every string, from prefix sums of its bytes.
+
+    Equal strings hash equal whatever their length; callers confirm a match on the
+    text itself.
     """
-    words = text_words(text) if words is None else words
-    if words is None:
-        order = pc.sort_indices(
-            pa.table({"g": group, "t": text}), sort_keys=[("g", "ascending"), ("t", "ascending")]
-        ).to_numpy()
-        candidates = np.flatnonzero(group[order][1:] == group[order][:-1])
-    else:
-        # 32 bits of hash keep the sort to two radix passes; the few chance
-        # collisions are weeded out below.
-        key = _mix(group, words) >> np.uint64(32)
-        order = radix_argsort(key)
-        key = key[order]
-        candidates = np.flatnonzero(key[1:] == key[:-1])
-    first, second = order[candidates], order[candidates + 1]
-    # A hash or group match alone proves nothing: confirm on the text itself.
-    equal = (group[first] == group[second]) & pc.equal(
-        text.take(first), text.take(second)
-    ).to_numpy(zero_copy_only=False)
-    return np.stack([first[equal], second[equal]], axis=1)
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    parts = [_hash_chunk(chunk.cast(pa.string())) for chunk in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
-def _mix(group: np.ndarray, words: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of (group, words); equal inputs give equal hashes."""
+def _hash_chunk(chunk: pa.Array) -> np.ndarray:
+    # sum_j (byte_j + 1) * base**j over a value's bytes, shifted back to start at j = 0.
+    offsets, data = string_buffers(chunk)
+    powers, inverse = _hash_powers(len(data) + 1)
     with np.errstate(over="ignore"):
-        hashed = group.astype(np.uint64) * _HASH_SEED
-        for column in words.T:
-            hashed = (hashed ^ column) * _HASH_BASE
-            hashed ^= hashed >> np.uint64(29)
-    return hashed
+        weighted = (data.astype(np.uint64) + np.uint64(1)) * powers[: len(data)]
+        prefix = np.zeros(len(data) + 1, np.uint64)
+        np.cumsum(weighted, out=prefix[1:])
+        sums = (prefix[offsets[1:]] - prefix[offsets[:-1]]) * inverse[offsets[:-1]]
+        return sums + np.diff(offsets).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+Key = pa.Array | pa.ChunkedArray | np.ndarray
+
+
+def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """``(row, first row with the same key)`` for every repeated key, in row order.
+
+    A key is one value of each array in ``keys`` (text or integers). Rows where
+    ``skip`` is true take no part. 32 bits of a hash, radix-sorted, show in a
+    few linear passes that no key repeats (the usual case); only rows whose
+    hashes collide are compared on their values.
+
+    >>> duplicate_rows([np.array([0, 0, 1, 0]), pa.array(["a", "b", "a", "a"])])
+    [(3, 0)]
+    """
+    hashed = _hash_keys(keys)
+    live = np.arange(len(hashed)) if skip is None else np.flatnonzero(~skip)
+    top = (hashed[live] >> np.uint64(32)).astype(np.int64)
+    order = radix_argsort(top)
+    ordered = top[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(same) == 0:
+        return []
+    candidates = np.sort(live[order[np.union1d(same, same + 1)]])
+    values = pd.DataFrame({i: _take(key, candidates) for i, key in enumerate(keys)})
+    group = values.groupby(list(values.columns), sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    first_row = candidates[first][group]
+    return [(int(r), int(f)) for r, f in zip(candidates, first_row, strict=True) if r != f]
+
+
+def _hash_keys(keys: list[Key]) -> np.ndarray:
+    hashed: np.ndarray | None = None
+    with np.errstate(over="ignore"):
+        for key in keys:
+            if isinstance(key, np.ndarray):
+                part = key.astype(np.uint64) * _HASH_SEED
+                part ^= part >> np.uint64(31)
+            else:
+                part = hash_text(key)
+            hashed = part if hashed is None else hashed * _HASH_SEED + part
+    return hashed if hashed is not None else np.zeros(0, np.uint64)
+
+
+def _take(key: Key, rows: np.ndarray) -> list:
+    if isinstance(key, np.ndarray):
+        return key[rows].tolist()
+    return key.take(pa.array(rows)).to_pylist()
