@@ -105,20 +105,21 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
     # FEFO rank: shelf life ascending, then lot id as text; deterministic
     # whatever the file order.
     order = argsort_with_text_ties(pack(lot_group, key), lot_ids, words)
-    lot_group = lot_group[order]
+    lot_group, key = lot_group[order], key[order]
     return Instance(
         items=items,
         locations=locations,
         has_location=has_location,
         decimals=decimals,
         lot_row=order,
-        lot_item=lot_item[order],
-        lot_location=lot_loc[order],
+        # Both derive from the sorted group code, sparing two random gathers.
+        lot_item=(lot_group // n_loc).astype(np.int32),
+        lot_location=(lot_group % n_loc).astype(np.int32),
         lot_group=lot_group,
-        lot_key=key[order],
+        lot_key=key,
         lot_qty=lot_qty[order],
         lot_rank=rank_within(lot_group),
-        lot_expired=key[order] < 0,
+        lot_expired=key < 0,
         lot_id=lot_ids.take(order),
         line_item=line_item,
         line_location=line_loc,

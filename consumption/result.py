@@ -133,6 +133,12 @@ def line_labels(demand: pd.DataFrame) -> pa.Array:
     return pa.array(np.arange(1, len(demand) + 1, dtype=np.int64))
 
 
+def _line_labels_at(demand: pd.DataFrame, line: np.ndarray) -> pa.Array:
+    if C.ID in demand.columns:
+        return line_labels(demand).take(line)
+    return pa.array(line + 1)
+
+
 def lots_frame(inst: Instance, alloc: Allocation) -> pd.DataFrame:
     d = inst.decimals
     remaining = inst.lot_qty - alloc.consumed
@@ -164,7 +170,7 @@ def allocations_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -
             C.ITEM: _coded(inst.lot_item[lot], inst.items),
             C.LOT: inst.lot_id.take(lot),
             C.LOT_LOCATION: _coded(inst.lot_location[lot], inst.locations),
-            C.LINE: line_labels(demand).take(line),
+            C.LINE: _line_labels_at(demand, line),
             C.DEMAND_LOCATION: _coded(inst.line_location[line], inst.locations),
             C.REQUIREMENT: inst.line_requirement[line],
             C.DUE_DATE: _no_dates(len(lot)),

@@ -68,12 +68,11 @@ def radix_argsort(keys: np.ndarray) -> np.ndarray:
     keys = np.asarray(keys)
     if len(keys) and keys.min() < 0:
         raise ValueError("radix_argsort needs non-negative keys")
-    order = np.arange(len(keys))
     top = int(keys.max(initial=0))
-    shift = 0
-    while True:
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = _RADIX_BITS
+    while top >> shift:
         digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
         order = order[np.argsort(digit, kind="stable")]
         shift += _RADIX_BITS
-        if top >> shift == 0:
-            return order
+    return order

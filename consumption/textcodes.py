@@ -181,15 +181,17 @@ def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tupl
     >>> duplicate_rows([np.array([0, 0, 1, 0]), pa.array(["a", "b", "a", "a"])])
     [(3, 0)]
     """
-    hashed = _hash_keys(keys)
-    live = np.arange(len(hashed)) if skip is None else np.flatnonzero(~skip)
-    top = (hashed[live] >> np.uint64(32)).astype(np.int64)
+    top = (_hash_keys(keys) >> np.uint64(32)).astype(np.int64)
+    live = None if skip is None else np.flatnonzero(~skip)
+    if live is not None:
+        top = top[live]
     order = radix_argsort(top)
     ordered = top[order]
     same = np.flatnonzero(ordered[1:] == ordered[:-1])
     if len(same) == 0:
         return []
-    candidates = np.sort(live[order[np.union1d(same, same + 1)]])
+    candidates = order[np.union1d(same, same + 1)]
+    candidates = np.sort(candidates if live is None else live[candidates])
     values = pd.DataFrame({i: _take(key, candidates) for i, key in enumerate(keys)})
     group = values.groupby(list(values.columns), sort=False).ngroup().to_numpy()
     _, first = np.unique(group, return_index=True)
@@ -202,12 +204,28 @@ def _hash_keys(keys: list[Key]) -> np.ndarray:
     with np.errstate(over="ignore"):
         for key in keys:
             if isinstance(key, np.ndarray):
-                part = key.astype(np.uint64) * _HASH_SEED
-                part ^= part >> np.uint64(31)
+                part = _scramble(key.astype(np.uint64))
             else:
-                part = hash_text(key)
+                flat = key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+                words = text_words(flat)
+                # Short text (the usual ids and codes) is hashed from its words,
+                # much faster than from its bytes.
+                part = hash_text(key) if words is None else _hash_words(words)
             hashed = part if hashed is None else hashed * _HASH_SEED + part
     return hashed if hashed is not None else np.zeros(0, np.uint64)
+
+
+def _hash_words(words: np.ndarray) -> np.ndarray:
+    hashed = np.zeros(len(words), dtype=np.uint64)
+    for column in words.T:
+        hashed = _scramble(hashed ^ column)
+    return hashed
+
+
+def _scramble(values: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        values = values * _HASH_SEED
+        return values ^ (values >> np.uint64(29))
 
 
 def _take(key: Key, rows: np.ndarray) -> list:
