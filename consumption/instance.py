@@ -8,6 +8,7 @@ sum the engine forms conserves exactly.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +17,14 @@ import pyarrow as pa
 
 from . import constants as C
 from .errors import InputError, Problem
-from .segments import rank_within
-from .textcodes import argsort_with_text_ties, duplicate_rows, factorize_sorted, text_words
+from .segments import radix_argsort, rank_within, run_first
+from .textcodes import (
+    argsort_with_text_ties,
+    byte_matrix,
+    duplicate_rows,
+    factorize_sorted,
+    ordinal_codes,
+)
 
 _EXACT_FLOAT_LIMIT = 2**53  # beyond it a float no longer holds every integer
 _SUM_LIMIT = 2**62  # prefix sums of scaled quantities must stay inside int64
@@ -88,10 +95,15 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
     line_qty = _scaled(line_qty_f, decimals, DEMAND)
 
     has_location = C.LOCATION in inventory.columns or C.LOCATION in demand.columns
-    (lot_item, line_item), items = factorize_sorted(_text(inventory, C.ITEM), _text(demand, C.ITEM))
-    (lot_loc, line_loc), locations = factorize_sorted(
-        _text(inventory, C.LOCATION), _text(demand, C.LOCATION)
-    )
+    # Arrow hashes text without the GIL: items and locations are coded side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coding = pool.submit(
+            factorize_sorted, _text(inventory, C.LOCATION), _text(demand, C.LOCATION)
+        )
+        (lot_item, line_item), items = factorize_sorted(
+            _text(inventory, C.ITEM), _text(demand, C.ITEM)
+        )
+        (lot_loc, line_loc), locations = coding.result()
     n_loc = max(len(locations), 1)
     lot_group = lot_item.astype(np.int64) * n_loc + lot_loc
     line_group = line_item.astype(np.int64) * n_loc + line_loc
@@ -99,12 +111,7 @@ def encode(inventory: pd.DataFrame, demand: pd.DataFrame) -> Instance:
     priority, priority_missing = _priorities(demand)
     key = _integers(inventory, C.SHELF_LIFE, INVENTORY)
     lot_ids = _text(inventory, C.LOT)
-    if not inventory.attrs.get(C.ATTR_KEYS_UNIQUE):
-        _reject_duplicate_lots(lot_group, lot_ids)
-    words = text_words(lot_ids)
-    # FEFO rank: shelf life ascending, then lot id as text; deterministic
-    # whatever the file order.
-    order = argsort_with_text_ties(pack(lot_group, key), lot_ids, words)
+    order = fefo_order(lot_group, key, lot_ids, not inventory.attrs.get(C.ATTR_KEYS_UNIQUE))
     lot_group, key = lot_group[order], key[order]
     return Instance(
         items=items,
@@ -195,12 +202,16 @@ def _require_columns(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) 
 
 
 def _text(frame: pd.DataFrame, column: str) -> pa.Array:
+    """A text column as Arrow ``large_string``, the layout pandas' own strings use."""
     if column not in frame.columns:
-        return pa.array(np.full(len(frame), "", dtype=object), type=pa.string())
+        return pa.array(np.full(len(frame), "", dtype=object), type=pa.large_string())
     values = frame[column]
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(str)
-    return pa.array(values, from_pandas=True).cast(pa.string())
+    text = pa.array(values, from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text if text.type == pa.large_string() else text.cast(pa.large_string())
 
 
 def _numbers(frame: pd.DataFrame, column: str, table: str) -> np.ndarray:
@@ -288,20 +299,62 @@ def pack(group: np.ndarray, key: np.ndarray) -> np.ndarray:
     return (group.astype(np.int64) << shift) | (key - low)
 
 
-def _reject_duplicate_lots(group: np.ndarray, ids: pa.Array) -> None:
-    pairs = duplicate_rows([group, ids])
+def fefo_order(
+    group: np.ndarray, key: np.ndarray, ids: pa.Array, check_duplicates: bool = True
+) -> np.ndarray:
+    """Lots in FEFO rank order: group, then key ascending, then lot id as text.
+
+    The order is deterministic whatever the file order. When the lot ids fit
+    the bits the packed (group, key) leaves free, the whole order is one radix
+    sort of integers, and duplicate lots show up as equal integers; otherwise
+    text is compared only where keys tie.
+    """
+    packed = pack(group, key)
+    matrix = byte_matrix(ids)
+    free = 63 - int(packed.max(initial=0)).bit_length()
+    coded = ordinal_codes(matrix, free) if matrix is not None else None
+    if coded is None:
+        if check_duplicates:
+            _reject_duplicate_lots(duplicate_rows([group, ids]), ids)
+        words = None if matrix is None else matrix.view(">u8").astype(np.uint64)
+        return argsort_with_text_ties(packed, ids, words)
+    text, bits = coded
+    shift = np.uint64(bits)
+    if not check_duplicates:
+        return radix_argsort((packed.astype(np.uint64) << shift) | text)
+    # The duplicate search is a second sort of the same size: numpy releases the
+    # GIL while sorting, so it runs beside the FEFO sort on the second core.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        repeats = pool.submit(_repeated_rows, (group.astype(np.uint64) << shift) | text)
+        order = radix_argsort((packed.astype(np.uint64) << shift) | text)
+        _reject_duplicate_lots(repeats.result(), ids)
+    return order
+
+
+def _repeated_rows(keys: np.ndarray) -> list[tuple[int, int]]:
+    """(row, first row with the same key) for every key seen before."""
+    by_key = radix_argsort(keys)
+    ordered = keys[by_key]
+    repeat = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+    first = run_first(ordered)
+    return list(zip(by_key[repeat].tolist(), by_key[first[repeat]].tolist(), strict=True))
+
+
+def _reject_duplicate_lots(pairs: list[tuple[int, int]], ids: pa.Array) -> None:
+    """``pairs`` are (row, first row with the same item, location and lot)."""
     if len(pairs):
+        pairs = sorted((int(r), int(f)) for r, f in pairs)
         raise InputError(
             [
                 Problem(
                     "duplicate_lot",
-                    f"the same item, location and lot appear on rows {j + 1} and {i + 1}; "
+                    f"the same item, location and lot appear on rows {f + 1} and {r + 1}; "
                     "merge them or give them distinct lot ids",
                     file=INVENTORY,
                     column=C.LOT,
-                    value=str(ids[int(i)]),
+                    value=str(ids[r]),
                 )
-                for i, j in pairs[: C.MAX_PROBLEMS]
+                for r, f in pairs[: C.MAX_PROBLEMS]
             ],
             truncated=max(0, len(pairs) - C.MAX_PROBLEMS),
         )

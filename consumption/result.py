@@ -101,8 +101,8 @@ def _coded(codes: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), names)
 
 
-def _no_dates(n: int) -> pa.Array:
-    return pa.nulls(n, pa.timestamp("s"))
+def _no_dates(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
 
 
 def _frame(columns: dict[str, Any], nullable: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -123,6 +123,8 @@ def _arrow(values: Any) -> pa.Array:
         return values
     if isinstance(values, pd.Series):
         return pa.array(values, from_pandas=True)
+    if values.dtype.kind == "M":
+        return pa.array(values, from_pandas=True)  # NaT is missing, not a date
     return pa.array(values)
 
 
@@ -185,7 +187,7 @@ def demand_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.
     customer = (
         pa.array(demand[C.CUSTOMER].fillna("").astype(str), from_pandas=True)
         if C.CUSTOMER in demand.columns
-        else pa.array(np.full(n, "", dtype=object), type=pa.string())
+        else pa.array(np.full(n, "", dtype=object), type=pa.large_string())
     )
     return _frame(
         {

@@ -28,7 +28,7 @@ def factorize_sorted(*arrays: pa.Array) -> tuple[list[np.ndarray], pa.Array]:
     >>> [c.tolist() for c in codes], uniques.to_pylist()
     ([[1, 0], [2, 0]], ['a', 'b', 'c'])
     """
-    combined = pa.concat_arrays([a.cast(pa.string()) for a in arrays])
+    combined = pa.concat_arrays([a.cast(pa.large_string()) for a in arrays])
     encoded = pc.dictionary_encode(combined)
     dictionary = encoded.dictionary
     order = pc.sort_indices(dictionary).to_numpy()
@@ -46,36 +46,71 @@ def factorize_sorted(*arrays: pa.Array) -> tuple[list[np.ndarray], pa.Array]:
 MAX_WORD_BYTES = 32
 
 
-def text_words(text: pa.Array) -> np.ndarray | None:
-    """Each string as big-endian uint64 words, zero-padded: rows compare like the text.
+def byte_matrix(text: pa.Array) -> np.ndarray | None:
+    """Each string's UTF-8 bytes as one zero-padded row of a uint8 matrix.
 
-    Returns ``None`` when a string is longer than ``MAX_WORD_BYTES``.
-
-    >>> w = text_words(pa.array(["B10", "B9", "B1"]))
-    >>> w.shape, [int(x) for x in np.argsort(w[:, 0])]
-    ((3, 1), [2, 0, 1])
+    Rows compare (lexicographically) like the text, since padding sorts before
+    every byte a string holds. ``None`` when a string is longer than
+    ``MAX_WORD_BYTES``. The width is a multiple of 8, so rows view as words.
     """
-    text = text.cast(pa.string())
     n = len(text)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + n + 1]
+    offsets, raw = string_buffers(text)
     lengths = np.diff(offsets)
     longest = int(lengths.max(initial=0))
     if longest > MAX_WORD_BYTES:
         return None
     width = max(8, -(-longest // 8) * 8)
-    data = text.buffers()[2]
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    raw = raw[offsets[0] : offsets[-1]]
     matrix = np.zeros((n, width), dtype=np.uint8)
     if n and (lengths == longest).all():
         # Fixed-width ids (the usual lot number format) are one reshape away.
         matrix[:, :longest] = raw.reshape(n, longest)
     else:
-        starts = offsets[:-1] - offsets[0]
+        starts = offsets[:-1]
         for column in range(longest):  # a loop over byte positions, not over rows
             has = np.flatnonzero(lengths > column)
             matrix[has, column] = raw[starts[has] + column]
-    return matrix.view(">u8").astype(np.uint64)
+    return matrix
+
+
+def text_words(text: pa.Array) -> np.ndarray | None:
+    """Each string as big-endian uint64 words, zero-padded: rows compare like the text.
+
+    >>> w = text_words(pa.array(["B10", "B9", "B1"]))
+    >>> w.shape, [int(x) for x in np.argsort(w[:, 0])]
+    ((3, 1), [2, 0, 1])
+    """
+    matrix = byte_matrix(text)
+    return None if matrix is None else matrix.view(">u8").astype(np.uint64)
+
+
+def ordinal_codes(matrix: np.ndarray, max_bits: int) -> tuple[np.ndarray, int] | None:
+    """One integer per row that sorts and compares like the row, if it fits ``max_bits``.
+
+    Each byte column is replaced by the rank of its value among the values the
+    column takes, in just enough bits; columns that never vary are dropped. Lot
+    ids such as ``B24-00123`` vary in a few digit positions, so millions of
+    them fit in a few dozen bits and sort by radix with the FEFO key.
+
+    >>> m = byte_matrix(pa.array(["B10", "B9", "B1", "B9"]))
+    >>> codes, bits = ordinal_codes(m, 63)
+    >>> codes.tolist(), bits
+    ([1, 2, 0, 2], 2)
+    """
+    codes = np.zeros(len(matrix), dtype=np.uint64)
+    bits = 0
+    if len(matrix) == 0:
+        return codes, bits
+    varying = np.flatnonzero(matrix.min(axis=0) != matrix.max(axis=0))
+    for column in np.ascontiguousarray(matrix[:, varying].T):  # byte positions, not rows
+        present = np.bincount(column, minlength=256) > 0
+        count = int(present.sum())
+        width = (count - 1).bit_length()
+        bits += width
+        if bits > max_bits:
+            return None
+        rank = (np.cumsum(present) - 1).astype(np.uint64)
+        codes = (codes << np.uint64(width)) | rank[column]
+    return codes, bits
 
 
 def argsort_with_text_ties(
@@ -151,7 +186,7 @@ def hash_text(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
     text itself.
     """
     chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
-    parts = [_hash_chunk(chunk.cast(pa.string())) for chunk in chunks]
+    parts = [_hash_chunk(chunk) for chunk in chunks]
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 

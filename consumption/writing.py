@@ -65,8 +65,15 @@ def column_text(values: pd.Series, decimals: int) -> pa.Array:
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         text = pc.strftime(pa.array(values, from_pandas=True), format="%Y-%m-%d")
     else:
-        text = _quoted(pa.array(values.astype(object), from_pandas=True, type=pa.string()))
+        text = _quoted(pc.cast(_plain(pa.array(values, from_pandas=True)), pa.string()))
     return pc.fill_null(text, "")
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    """Categoricals arrive as dictionary arrays: decode them to their values."""
+    if pa.types.is_dictionary(values.type):
+        return values.dictionary.take(values.indices)
+    return values
 
 
 def _quoted(text: pa.Array) -> pa.Array:
