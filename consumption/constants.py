@@ -44,7 +44,7 @@ ALLOCATIONS_COLUMNS: Final = (
     ITEM, LOT, LOT_LOCATION, LINE, DEMAND_LOCATION, REQUIREMENT, DUE_DATE, QTY,
 )  # fmt: skip
 DEMAND_COLUMNS: Final = (
-    LINE, ITEM, LOCATION, CUSTOMER, REQUIREMENT, DUE_DATE, PRIORITY, QTY, FILLED, SHORT,
+    LINE, ITEM, LOCATION, CUSTOMER, REQUIREMENT, DUE_DATE, PRIORITY, QTY, FILLED, SHORT, REASON,
 )  # fmt: skip
 REMAINING_DEMAND_COLUMNS: Final = (ITEM, LOCATION, LOT, RANK, REQUIREMENT, REMAINING_DEMAND)
 
@@ -71,6 +71,12 @@ REASON_EXCESS: Final = "excess"
 REASONS: Final = (
     REASON_EXPIRED, REASON_NO_DEMAND, REASON_STRANDED, REASON_NOT_AVAILABLE, REASON_EXCESS,
 )  # fmt: skip
+
+# Why a demand line went short, in the ``reason`` column of demand.csv.
+SHORT_NO_INVENTORY: Final = "no_inventory"  # no stock of the item where the line is served
+SHORT_SHELF_LIFE: Final = "shelf_life"  # stock there, but all of it too short or expired
+SHORT_EXHAUSTED: Final = "exhausted"  # eligible stock there, taken by lines served earlier
+SHORT_REASONS: Final = (SHORT_NO_INVENTORY, SHORT_SHELF_LIFE, SHORT_EXHAUSTED)
 
 # --- run options -----------------------------------------------------------------
 ORDER_REQUIREMENT: Final = "requirement"

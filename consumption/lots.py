@@ -1,4 +1,5 @@
-"""Per-lot facts derived from an allocation: requirement considered, status, reason."""
+"""Facts derived from an allocation: per lot its requirement considered, status and reason;
+per demand line why it went short."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 from . import constants as C
 from .instance import Instance
 from .kernel import search_groups
+from .segments import run_starts
 
 
 def requirement_considered(inst: Instance) -> np.ndarray:
@@ -59,3 +61,31 @@ def reasons(inst: Instance, remaining: np.ndarray, considered: np.ndarray) -> pd
     )
     code = np.where(remaining > 0, code, 0).astype(np.int8)
     return pd.Categorical.from_codes(code, categories=REASONS)
+
+
+SHORT_REASONS = ("", *C.SHORT_REASONS)
+
+
+def short_reasons(inst: Instance, filled: np.ndarray) -> pd.Categorical:
+    """Why each short line is short; empty for lines filled in full.
+
+    ``no_inventory``: no stock of the item at the line's location;
+    ``shelf_life``: stock, but none of it meets the requirement (or it expired);
+    ``exhausted``: eligible stock existed, and lines served before took it.
+    """
+    code = np.full(inst.n_lines, SHORT_REASONS.index(C.SHORT_NO_INVENTORY), dtype=np.int8)
+    if inst.n_lots:
+        starts = run_starts(inst.lot_group)
+        groups = inst.lot_group[starts]
+        usable = (inst.lot_qty > 0) & ~inst.lot_expired
+        stock = np.add.reduceat(inst.lot_qty, starts)
+        longest = np.maximum.reduceat(
+            np.where(usable, inst.lot_key, np.iinfo(np.int64).min), starts
+        )
+        at = np.minimum(np.searchsorted(groups, inst.line_group), len(groups) - 1)
+        stocked = (groups[at] == inst.line_group) & (stock[at] > 0)
+        meets = stocked & (longest[at] >= inst.line_requirement)
+        code[stocked] = SHORT_REASONS.index(C.SHORT_SHELF_LIFE)
+        code[meets] = SHORT_REASONS.index(C.SHORT_EXHAUSTED)
+    code[filled >= inst.line_qty] = 0
+    return pd.Categorical.from_codes(code, categories=SHORT_REASONS)

@@ -15,7 +15,7 @@ from . import constants as C
 from . import forum, summary
 from .greedy import Allocation
 from .instance import Instance
-from .lots import reasons, requirement_considered, statuses
+from .lots import reasons, requirement_considered, short_reasons, statuses
 from .quantities import quantity
 from .writing import staged_outputs, write_csv, write_json
 
@@ -182,6 +182,12 @@ def allocations_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -
 
 
 def demand_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.DataFrame:
+    frame = _demand_columns(inst, alloc, demand)
+    frame[C.REASON] = short_reasons(inst, alloc.filled)
+    return frame
+
+
+def _demand_columns(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> pd.DataFrame:
     d = inst.decimals
     n = inst.n_lines
     customer = (

@@ -53,8 +53,8 @@ def test_run_writes_every_output(files: tuple[Path, Path], tmp_path: Path) -> No
     ]
     assert (out / C.DEMAND_FILE).read_text().splitlines() == [
         ",".join(C.DEMAND_COLUMNS),
-        "S1,A,X,Acme,90,,,4,4,0",
-        "S2,B,Y,Bolt,60,,,9,0,9",
+        "S1,A,X,Acme,90,,,4,4,0,",
+        "S2,B,Y,Bolt,60,,,9,0,9,shelf_life",
     ]
     assert (out / C.ALLOCATIONS_FILE).read_text().splitlines()[1:] == ["A,1,X,S1,X,90,,4"]
     summary = json.loads((out / C.SUMMARY_FILE).read_text())
@@ -174,3 +174,23 @@ def test_every_command_has_help(capsys) -> None:
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "INPUT" in capsys.readouterr().out
+
+
+def test_short_lines_say_why(tmp_path: Path) -> None:
+    inventory = _write(
+        tmp_path / "inv.csv", "item,lot,qty,shelf_life\nA,1,5,100\nB,2,5,10\nB,3,4,-1\n"
+    )
+    demand = _write(
+        tmp_path / "dem.csv",
+        "item,qty,requirement\nA,4,50\nA,4,50\nB,1,50\nC,3,0\nA,1,500\n",
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(inventory), str(demand), "--out", str(out), "--quiet"]) == 0
+    rows = [line.split(",") for line in (out / C.DEMAND_FILE).read_text().splitlines()[1:]]
+    assert [(r[-3], r[-1]) for r in rows] == [
+        ("4", ""),
+        ("1", "exhausted"),  # the first 50-day line took what there was
+        ("0", "shelf_life"),  # B's stock is too short or expired
+        ("0", "no_inventory"),  # no C at all: short, not an error
+        ("0", "shelf_life"),
+    ]
