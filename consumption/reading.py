@@ -983,6 +983,13 @@ def _ragged_problem(line: int, fields: int, text: str, header: _Header, file: st
     delimiter = _DELIMITER_NAMES[header.delimiter]
     if text.count('"') % 2:
         fix = 'close the quote (") opened on this line, or remove it'
+    elif "\n" in text or "\r" in text:
+        # The csv module has removed the quotes: a value holding a line break is the
+        # sign of a quote that opened here and closed lines later, or never.
+        fix = (
+            'a quoted value runs over several lines from here: close the quote (") '
+            "where the value ends, or remove it"
+        )
     elif fields > expected:
         fix = f"remove the extra {delimiter}, or quote the value that contains it"
     else:
