@@ -23,6 +23,13 @@ def summary_text(summary: dict[str, Any]) -> str:
     left = [(r, q) for r, q in t["remaining_by_reason"].items() if q]
     if left:
         lines.append("unconsumed stock by reason: " + ", ".join(f"{r} {_fmt(q)}" for r, q in left))
+    risk = summary.get("risk")
+    if risk:
+        value = "" if risk["at_risk_value"] is None else f", value {risk['at_risk_value']:,.2f}"
+        lines.append(
+            f"unsellable by {risk['horizon_end']}: {_fmt(risk['at_risk_qty'])} "
+            f"in {risk['at_risk_lots']:,} lots{value}"
+        )
     return "\n".join(lines)
 
 

@@ -62,11 +62,14 @@ def remaining_demand_arrays(inst: Instance, alloc: Allocation) -> RemainingDeman
 
     # Given so far to each requirement, cumulated along the lots' rank order
     # (lot indices grow with rank inside a group).
+    # Only what a location's own lots give counts here; lines filled through a
+    # lane keep showing as open at their location.
+    own = inst.lot_group[alloc.pair_lot] == inst.line_group[alloc.pair_line]
     n = max(inst.n_lots, 1)
-    key = pair_of_line[alloc.pair_line].astype(np.int64) * n + alloc.pair_lot
+    key = pair_of_line[alloc.pair_line[own]].astype(np.int64) * n + alloc.pair_lot[own]
     order = np.argsort(key, kind="stable")
     key = key[order]
-    given = cumsum_within(alloc.pair_qty[order], key // n)
+    given = cumsum_within(alloc.pair_qty[own][order], key // n)
     at = np.searchsorted(key, row_pair.astype(np.int64) * n + row_lot, side="right") - 1
     valid = at >= 0
     valid[valid] = key[at[valid]] // n == row_pair[valid]

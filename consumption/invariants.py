@@ -7,6 +7,7 @@ import numpy as np
 from .errors import InvariantError
 from .greedy import Allocation
 from .instance import Instance
+from .routes import lane_transit
 
 
 def check(inst: Instance, alloc: Allocation) -> None:
@@ -27,9 +28,13 @@ def check(inst: Instance, alloc: Allocation) -> None:
     if ((alloc.filled < 0) | (alloc.filled > inst.line_qty)).any():
         problems.append("a demand line receives more than its quantity, or less than nothing")
     lot, line = alloc.pair_lot, alloc.pair_line
+    transit = lane_transit(inst)[inst.lot_location[lot], inst.line_location[line]]
+    delivery = np.maximum(inst.line_due[line], transit)
     eligible = (
-        (inst.lot_group[lot] == inst.line_group[line])
-        & (inst.lot_key[lot] >= inst.line_requirement[line])
+        (inst.lot_item[lot] == inst.line_item[line])
+        & (transit >= 0)
+        & (inst.lot_key[lot] >= delivery + inst.line_requirement[line])
+        & (inst.lot_avail[lot] <= delivery - transit)
         & ~inst.lot_expired[lot]
     )
     if not eligible.all():

@@ -1,7 +1,14 @@
-"""Facts derived from an allocation: per lot its requirement considered, status and reason;
-per demand line why it went short."""
+"""Facts derived from an allocation: per lot its requirement considered, status and
+reason; per demand line why it went short.
+
+Both look at every (line, route) pair: a line reaches the lots of its own
+location and of each location with a lane into it, with the threshold and
+ship day of that route.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -9,32 +16,44 @@ import pandas as pd
 from . import constants as C
 from .instance import Instance
 from .kernel import search_groups
-from .segments import run_starts
-
-
-def requirement_considered(inst: Instance) -> np.ndarray:
-    """Largest requirement among the lines each lot is eligible for; -1 when none.
-
-    With the group's lines sorted by requirement, the last one at or below the
-    lot's key is the strictest requirement the lot still satisfies.
-    """
-    considered = np.full(inst.n_lots, -1, dtype=np.int64)
-    if inst.n_lines == 0:
-        return considered
-    by_requirement = np.lexsort((inst.line_requirement, inst.line_group))
-    group = inst.line_group[by_requirement]
-    requirement = inst.line_requirement[by_requirement]
-    at = search_groups(group, requirement, inst.lot_group, inst.lot_key, side="right") - 1
-    # ``at`` never leaves the lot's group, so stepping back from the group's first
-    # line lands before it: on the previous group or at -1.
-    found = (at >= 0) & ~inst.lot_expired
-    found[found] = group[at[found]] == inst.lot_group[found]
-    considered[found] = requirement[at[found]]
-    return considered
-
+from .routes import Route, all_routes
+from .segments import cummax_within, run_starts
 
 STATUSES = (C.STATUS_CONSUMED, C.STATUS_PARTIAL, C.STATUS_UNCONSUMED)
 REASONS = ("", *C.REASONS)
+SHORT_REASONS = ("", *C.SHORT_REASONS)
+# Beyond every day the engine accepts (dates lie within a million days of day 0).
+_LOW = -(10**9 + 1)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the demand that reaches each lot asks of it."""
+
+    reached: np.ndarray  # some line reaches the lot's (item, location)
+    considered: np.ndarray  # largest requirement whose threshold the key meets; -1 if none
+    latest_ship: np.ndarray  # latest ship day among those (line, route) pairs
+
+
+def reach(inst: Instance) -> Reach:
+    """Per lot, from the (line, route) pairs sorted by threshold and running maxima."""
+    routes = all_routes(inst)
+    by = np.lexsort((routes.threshold, routes.group))
+    group, threshold = routes.group[by], routes.threshold[by]
+    requirement = cummax_within(inst.line_requirement[routes.lines[by]], group)
+    ship = cummax_within(routes.ship[by], group)
+    near = np.minimum(np.searchsorted(group, inst.lot_group), max(len(group) - 1, 0))
+    reached = group[near] == inst.lot_group if len(group) else np.zeros(inst.n_lots, bool)
+    at = search_groups(group, threshold, inst.lot_group, inst.lot_key, side="right") - 1
+    # ``at`` never passes the lot's group; stepping back from its first pair lands
+    # on another group or at -1.
+    found = (at >= 0) & ~inst.lot_expired
+    found[found] = group[at[found]] == inst.lot_group[found]
+    considered = np.full(inst.n_lots, -1, dtype=np.int64)
+    latest = np.full(inst.n_lots, _LOW, dtype=np.int64)
+    considered[found] = requirement[at[found]]
+    latest[found] = ship[at[found]]
+    return Reach(reached, considered, latest)
 
 
 def statuses(qty: np.ndarray, consumed: np.ndarray) -> pd.Categorical:
@@ -43,49 +62,64 @@ def statuses(qty: np.ndarray, consumed: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(code, categories=STATUSES)
 
 
-def reasons(inst: Instance, remaining: np.ndarray, considered: np.ndarray) -> pd.Categorical:
+def reasons(inst: Instance, remaining: np.ndarray, lots: Reach) -> pd.Categorical:
     """Why stock is left on each lot (SPEC §6); empty where nothing is left.
 
     The first reason that applies wins: a lot that is expired is reported as
     expired even if it also has no demand.
     """
-    has_demand = np.isin(inst.lot_group, inst.line_group)
     code = np.select(
-        [inst.lot_expired, ~has_demand, considered < 0],
         [
-            REASONS.index(C.REASON_EXPIRED),
-            REASONS.index(C.REASON_NO_DEMAND),
-            REASONS.index(C.REASON_STRANDED),
+            inst.lot_expired,
+            ~lots.reached,
+            lots.considered < 0,
+            lots.latest_ship < inst.lot_avail,
         ],
+        [REASONS.index(r) for r in C.REASONS[:4]],
         default=REASONS.index(C.REASON_EXCESS),
     )
     code = np.where(remaining > 0, code, 0).astype(np.int8)
     return pd.Categorical.from_codes(code, categories=REASONS)
 
 
-SHORT_REASONS = ("", *C.SHORT_REASONS)
-
-
 def short_reasons(inst: Instance, filled: np.ndarray) -> pd.Categorical:
     """Why each short line is short; empty for lines filled in full.
 
-    ``no_inventory``: no stock of the item at the line's location;
-    ``shelf_life``: stock, but none of it meets the requirement (or it expired);
+    ``no_inventory``: no stock of the item where the line is served from;
+    ``shelf_life``: stock, but none of it meets the threshold (or it expired);
+    ``not_available``: stock meets it, but none is available by the ship day;
     ``exhausted``: eligible stock existed, and lines served before took it.
     """
     code = np.full(inst.n_lines, SHORT_REASONS.index(C.SHORT_NO_INVENTORY), dtype=np.int8)
     if inst.n_lots:
+        routes = all_routes(inst)
         starts = run_starts(inst.lot_group)
         groups = inst.lot_group[starts]
         usable = (inst.lot_qty > 0) & ~inst.lot_expired
         stock = np.add.reduceat(inst.lot_qty, starts)
-        longest = np.maximum.reduceat(
-            np.where(usable, inst.lot_key, np.iinfo(np.int64).min), starts
-        )
-        at = np.minimum(np.searchsorted(groups, inst.line_group), len(groups) - 1)
-        stocked = (groups[at] == inst.line_group) & (stock[at] > 0)
-        meets = stocked & (longest[at] >= inst.line_requirement)
-        code[stocked] = SHORT_REASONS.index(C.SHORT_SHELF_LIFE)
-        code[meets] = SHORT_REASONS.index(C.SHORT_EXHAUSTED)
+        longest = np.maximum.reduceat(np.where(usable, inst.lot_key, _LOW), starts)
+        at = np.minimum(np.searchsorted(groups, routes.group), len(groups) - 1)
+        stocked = (groups[at] == routes.group) & (stock[at] > 0)
+        meets = stocked & (longest[at] >= routes.threshold)
+        available = meets & _available_in_time(inst, usable, routes)
+        for flag, reason in (
+            (stocked, C.SHORT_SHELF_LIFE),
+            (meets, C.SHORT_NOT_AVAILABLE),
+            (available, C.SHORT_EXHAUSTED),
+        ):  # each later flag implies the earlier ones, so the last that holds wins
+            hit = np.zeros(inst.n_lines, dtype=bool)
+            hit[routes.lines[flag]] = True
+            code[hit] = SHORT_REASONS.index(reason)
     code[filled >= inst.line_qty] = 0
     return pd.Categorical.from_codes(code, categories=SHORT_REASONS)
+
+
+def _available_in_time(inst: Instance, usable: np.ndarray, routes: Route) -> np.ndarray:
+    """Per (line, route): some usable lot meeting the threshold is available by the ship day."""
+    if (inst.lot_avail[usable] <= routes.ship.min(initial=0)).all():
+        return np.ones(len(routes.lines), dtype=bool)  # no receipt is late for anyone
+    # Earliest available day among usable lots from each lot to its group's end.
+    avail = np.where(usable, inst.lot_avail, -_LOW)  # unusable: never available
+    earliest = -cummax_within(-avail[::-1], inst.lot_group[::-1])[::-1]
+    first = search_groups(inst.lot_group, inst.lot_key, routes.group, routes.threshold)
+    return earliest[np.minimum(first, inst.n_lots - 1)] <= routes.ship

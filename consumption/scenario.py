@@ -13,7 +13,16 @@ SCENARIO_FILE = "scenario.toml"
 INVENTORY_FILE = "inventory.csv"
 DEMAND_FILE = "demand.csv"
 # Options a scenario may set; the command line overrides each of them.
-RUN_OPTIONS = {"format": str, "out": str, "order": str}
+RUN_OPTIONS = {
+    "format": str,
+    "out": str,
+    "order": str,
+    "as_of": str,
+    "horizon_end": str,
+    "lanes": str,
+}
+LANES_FILE = "lanes.csv"
+_PATH_OPTIONS = ("out", "lanes")
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,16 @@ class Scenario:
     demand: Path
     options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def lanes(self) -> Path | None:
+        value = self.options.get("lanes")
+        return None if value is None else Path(value)
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every input file: outputs must never replace one of them."""
+        return (self.inventory, self.demand) + ((self.lanes,) if self.lanes else ())
 
 
 def load(folder: str | Path) -> Scenario:
@@ -48,9 +67,15 @@ def load(folder: str | Path) -> Scenario:
                 f"accepted: {', '.join(sorted(RUN_OPTIONS))}"
             )
         if not isinstance(value, RUN_OPTIONS[key]):
-            raise UsageError(f"{folder / SCENARIO_FILE}: run option {key!r} must be text")
-    if options.get("out") is not None:
-        options["out"] = str(folder / options["out"])
+            raise UsageError(
+                f"{folder / SCENARIO_FILE}: run option {key!r} must be text, "
+                'in quotes (as_of = "2026-12-01")'
+            )
+    for key in _PATH_OPTIONS:  # paths in scenario.toml are relative to its folder
+        if options.get(key) is not None:
+            options[key] = str(folder / options[key])
+    if "lanes" not in options and (folder / LANES_FILE).is_file():
+        options["lanes"] = str(folder / LANES_FILE)
     return Scenario(
         inventory=_input(folder, INVENTORY_FILE),
         demand=_input(folder, DEMAND_FILE),

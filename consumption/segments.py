@@ -76,3 +76,24 @@ def radix_argsort(keys: np.ndarray) -> np.ndarray:
         order = order[np.argsort(digit, kind="stable")]
         shift += _RADIX_BITS
     return order
+
+
+def cummax_within(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` restarting at every run of ``codes``.
+
+    Each run is lifted above everything before it, so that one global running
+    maximum serves all runs at once.
+
+    >>> cummax_within(np.array([3, 1, 5, 2, 1, 4]), np.array([0, 0, 0, 1, 1, 1])).tolist()
+    [3, 3, 5, 2, 2, 4]
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return values.copy()
+    low, high = int(values.min()), int(values.max())
+    span = high - low + 1
+    run = np.cumsum(np.r_[False, codes[1:] != codes[:-1]])
+    if int(run[-1]) + 1 > (2**62) // span:
+        raise OverflowError("values span too wide a range for a segmented running maximum")
+    lift = run * span - low
+    return np.maximum.accumulate(values + lift) - lift

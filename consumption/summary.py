@@ -27,7 +27,7 @@ def build(result: Result, run: dict[str, Any]) -> dict[str, Any]:
     demand, filled = int(inst.line_qty.sum()), int(alloc.filled.sum())
     status = result.lots[C.STATUS].cat.codes.to_numpy()
     status_names = list(result.lots[C.STATUS].cat.categories)
-    return {
+    summary: dict[str, Any] = {
         "run": run,
         "totals": {
             "demand": _number(demand, d),
@@ -49,5 +49,22 @@ def build(result: Result, run: dict[str, Any]) -> dict[str, Any]:
                 s: int(np.count_nonzero(status == i)) for i, s in enumerate(status_names)
             },
             "passes": alloc.passes,
+            "passes_nested": alloc.nested_blocks,
+            "passes_general": alloc.general_blocks,
         },
     }
+    if result.expiry_risk is not None:
+        at_risk = result.expiry_risk[result.expiry_risk["at_risk"]]
+        value = at_risk["value"].sum(min_count=1)
+        summary["risk"] = {
+            "horizon_end": str(result.instance.dates(np.array([result.horizon]))[0])[:10],
+            "at_risk_qty": _at_risk(at_risk, d),
+            "at_risk_value": None if np.isnan(value) else round(float(value), 2),
+            "at_risk_lots": len(at_risk),
+        }
+    return summary
+
+
+def _at_risk(at_risk: Any, decimals: int) -> int | float:
+    total = at_risk["remaining"].sum()
+    return int(total) if decimals == 0 else round(float(total), decimals)
