@@ -1,0 +1,228 @@
+"""``anaplan.toml``: where to push an export and how (SPEC §7).
+
+Every problem is a :class:`AnaplanConfigError` (exit code 2) that names the
+file, the key and the fix; secrets are never read from this file, only from
+the environment.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from .anaplan_auth import FORMAT_V2, PAYLOAD_FORMATS
+from .errors import UsageError
+
+AUTH_CERTIFICATE: Final = "certificate"
+AUTH_BASIC: Final = "basic"
+AUTH_KINDS: Final = (AUTH_CERTIFICATE, AUTH_BASIC)
+DEFAULT_AUTH_URL: Final = "https://auth.anaplan.com"
+DEFAULT_API_URL: Final = "https://api.anaplan.com/2/0"
+# Anaplan takes chunks of 1 to 50 MB of uncompressed data.
+MAX_CHUNK_BYTES: Final = 50_000_000
+
+
+class AnaplanConfigError(UsageError):
+    """The push configuration is missing, unreadable or asks for something impossible."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """One step of a push: upload a file of the export, then run an import or a process.
+
+    Either half may be absent: a process that runs several imports follows the
+    uploads of their files.
+    """
+
+    file: str | None = None
+    file_id: str | None = None
+    import_id: str | None = None
+    process_id: str | None = None
+
+    @property
+    def action(self) -> tuple[str, str] | None:
+        """``("imports", id)`` or ``("processes", id)``: the URL segment and the action."""
+        if self.import_id:
+            return "imports", self.import_id
+        if self.process_id:
+            return "processes", self.process_id
+        return None
+
+    @property
+    def label(self) -> str:
+        """How messages name this load: its file, else its action."""
+        if self.file:
+            return self.file
+        return f"import {self.import_id}" if self.import_id else f"process {self.process_id}"
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    """Everything ``consumption push`` needs, with the settings' defaults filled in."""
+
+    workspace: str
+    model: str
+    loads: tuple[Load, ...]
+    auth: str = AUTH_CERTIFICATE
+    certificate: Path | None = None
+    private_key: Path | None = None
+    payload_format: str = FORMAT_V2
+    auth_url: str = DEFAULT_AUTH_URL
+    api_url: str = DEFAULT_API_URL
+    locale: str = "en_US"
+    chunk_bytes: int = MAX_CHUNK_BYTES
+    gzip: bool = True
+    timeout_s: float = 60.0  # one request, connecting or waiting for an answer
+    retries: int = 5  # per request, for 429, 5xx and dropped connections
+    backoff_s: float = 1.0  # first wait; doubled on each retry up to backoff_max_s
+    backoff_max_s: float = 60.0
+    poll_s: float = 2.0  # between two looks at a running task
+    task_timeout_s: float = 6 * 3600.0  # a task still running after this is given up
+    refresh_margin_s: float = 300.0  # refresh the token when it expires within this
+
+    @property
+    def model_url(self) -> str:
+        return f"{self.api_url}/workspaces/{self.workspace}/models/{self.model}"
+
+
+# key: (type(s), minimum) for the numeric and text settings of [anaplan]
+_SETTINGS: Final[dict[str, tuple[tuple[type, ...], float | None]]] = {
+    "workspace": ((str,), None),
+    "model": ((str,), None),
+    "auth": ((str,), None),
+    "certificate": ((str,), None),
+    "private_key": ((str,), None),
+    "payload_format": ((str,), None),
+    "auth_url": ((str,), None),
+    "api_url": ((str,), None),
+    "locale": ((str,), None),
+    "chunk_bytes": ((int,), 1),
+    "gzip": ((bool,), None),
+    "timeout_s": ((int, float), 0.001),
+    "retries": ((int,), 0),
+    "backoff_s": ((int, float), 0),
+    "backoff_max_s": ((int, float), 0),
+    "poll_s": ((int, float), 0),
+    "task_timeout_s": ((int, float), 0.001),
+    "refresh_margin_s": ((int, float), 0),
+}
+_LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id")
+
+
+def load(path: str | Path) -> PushConfig:
+    """Read and check ``path``; relative certificate and key paths are relative to it."""
+    path = Path(path)
+    table = _read(path).get("anaplan")
+    if not isinstance(table, dict):
+        raise AnaplanConfigError(f"{path}: no [anaplan] table; see 'Loading results into Anaplan'")
+    unknown = sorted(set(table) - set(_SETTINGS) - {"load"})
+    if unknown:
+        raise AnaplanConfigError(
+            f"{path}: unknown key(s) {', '.join(unknown)} in [anaplan]; "
+            f"accepted: {', '.join([*_SETTINGS, 'load'])}"
+        )
+    settings = {key: _setting(path, key, value) for key, value in table.items() if key != "load"}
+    for key in ("workspace", "model"):
+        if not settings.get(key):
+            raise AnaplanConfigError(f'{path}: [anaplan] needs {key} = "..." (the {key} ID)')
+    _check_choice(path, "auth", settings.get("auth", AUTH_CERTIFICATE), AUTH_KINDS)
+    _check_choice(
+        path, "payload_format", settings.get("payload_format", FORMAT_V2), PAYLOAD_FORMATS
+    )
+    if settings.get("chunk_bytes", 1) > MAX_CHUNK_BYTES:
+        raise AnaplanConfigError(
+            f"{path}: chunk_bytes = {settings['chunk_bytes']} is over Anaplan's limit of "
+            f"{MAX_CHUNK_BYTES} bytes per chunk; lower it"
+        )
+    for key in ("certificate", "private_key"):
+        if key in settings:
+            settings[key] = (path.parent / settings[key]).resolve()
+    if settings.get("auth", AUTH_CERTIFICATE) == AUTH_CERTIFICATE:
+        missing = [k for k in ("certificate", "private_key") if k not in settings]
+        if missing:
+            raise AnaplanConfigError(
+                f'{path}: auth = "certificate" needs {" and ".join(missing)} (PEM files)'
+            )
+    for key in ("auth_url", "api_url"):
+        if key in settings:
+            settings[key] = _url(path, key, settings[key])
+    loads = tuple(_load(path, i, entry) for i, entry in enumerate(_loads(path, table), start=1))
+    return PushConfig(loads=loads, **settings)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise AnaplanConfigError(f"{path}: no such configuration file") from error
+    except OSError as error:
+        raise AnaplanConfigError(f"{path}: cannot read it ({error.strerror or error})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise AnaplanConfigError(f"{path}: not valid TOML ({error})") from error
+
+
+def _setting(path: Path, key: str, value: Any) -> Any:
+    types, minimum = _SETTINGS[key]
+    # bool is an int in Python: a number setting must not take true/false.
+    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+        kind = " or ".join("text" if t is str else t.__name__ for t in types)
+        raise AnaplanConfigError(f"{path}: {key} must be {kind}, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise AnaplanConfigError(f"{path}: {key} must be at least {minimum}, not {value!r}")
+    return value
+
+
+def _check_choice(path: Path, key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise AnaplanConfigError(
+            f"{path}: {key} = {value!r} is not known; use {' or '.join(map(repr, choices))}"
+        )
+
+
+def _url(path: Path, key: str, value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise AnaplanConfigError(
+            f"{path}: {key} must start with https:// or http:// (got {value!r})"
+        )
+    return value.rstrip("/")
+
+
+def _loads(path: Path, table: dict[str, Any]) -> list[Any]:
+    loads = table.get("load")
+    if not isinstance(loads, list) or not loads:
+        raise AnaplanConfigError(
+            f"{path}: no [[anaplan.load]] entries; add one per file to upload and import to run"
+        )
+    return loads
+
+
+def _load(path: Path, number: int, entry: Any) -> Load:
+    where = f"{path}: load {number}"
+    if not isinstance(entry, dict):
+        raise AnaplanConfigError(f"{where}: must be a table ([[anaplan.load]])")
+    unknown = sorted(set(entry) - set(_LOAD_KEYS))
+    if unknown:
+        raise AnaplanConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; accepted: {', '.join(_LOAD_KEYS)}"
+        )
+    values: dict[str, str] = {}
+    for key, value in entry.items():
+        if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+            raise AnaplanConfigError(f"{where}: {key} must be text, not {value!r}")
+        values[key] = str(value)
+    if ("file" in values) != ("file_id" in values):
+        raise AnaplanConfigError(f"{where}: give file and file_id together")
+    if "import_id" in values and "process_id" in values:
+        raise AnaplanConfigError(f"{where}: give import_id or process_id, not both")
+    if not values.keys() & {"file", "import_id", "process_id"}:
+        raise AnaplanConfigError(f"{where}: give a file to upload, an import_id or a process_id")
+    if "file" in values and (
+        Path(values["file"]).is_absolute() or ".." in Path(values["file"]).parts
+    ):
+        raise AnaplanConfigError(
+            f"{where}: file must name a file of the export, relative to OUT/anaplan"
+        )
+    return Load(**values)

@@ -1,0 +1,391 @@
+"""The Anaplan-ready export (SPEC §7): list and module files plus ``manifest.json``.
+
+Every file loads through a plain Anaplan import without edits: lists first
+(``Code,Name,Parent`` then properties), modules after them (dimension columns
+named as the lists, then line items), UTF-8, comma, minimal quoting, plain
+numbers, ``TRUE``/``FALSE`` and ISO dates, as :mod:`consumption.writing`
+writes every output. The manifest lists the files in load order, with each
+column's role and format, so a model builder can set up the imports from it
+and ``consumption push`` can check what it uploads.
+
+Names are Title Case because an Anaplan import maps a column to the list or
+line item of the same name by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import constants as C
+from .anaplan_codes import codes
+from .errors import InvariantError
+from .writing import write_csv, write_json
+
+if TYPE_CHECKING:
+    from .result import Result
+
+MANIFEST_FILE: Final = "manifest.json"
+MANIFEST_VERSION: Final = 1
+
+KIND_LIST: Final = "list"
+KIND_MODULE: Final = "module"
+
+ROLE_CODE: Final = "code"
+ROLE_NAME: Final = "name"
+ROLE_PARENT: Final = "parent"
+ROLE_PROPERTY: Final = "property"
+ROLE_DIMENSION: Final = "dimension"
+ROLE_LINE_ITEM: Final = "line item"
+
+TEXT: Final = "text"
+NUMBER: Final = "number"
+DATE: Final = "date"
+BOOLEAN: Final = "boolean"
+
+# Lists
+ITEMS: Final = "Items"
+LOCATIONS: Final = "Locations"
+RULES: Final = "Shelf Life Rules"
+LOTS: Final = "Lots"
+LINES: Final = "Demand Lines"
+BATCHES: Final = "Batches"
+# Modules
+LOT_CONSUMPTION: Final = "Lot Consumption"
+REMAINING_DEMAND: Final = "Remaining Demand"
+DEMAND_FILL: Final = "Demand Fill"
+REFRESH_LOG: Final = "Refresh Log"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export file: its header, its role in the import, its Anaplan format.
+
+    ``format`` is ``text``, ``number``, ``date``, ``boolean`` or ``list:NAME``
+    (a list-formatted property or line item, or a module's dimension).
+    """
+
+    name: str
+    role: str
+    format: str = TEXT
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "role": self.role, "format": self.format}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A list or module file of the export: what it loads into and its rows."""
+
+    file: str
+    kind: str
+    target: str
+    columns: tuple[Column, ...]
+    frame: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        if list(self.frame.columns) != [c.name for c in self.columns]:
+            raise InvariantError(f"{self.file}: frame columns differ from the declared columns")
+
+
+def _list_of(name: str) -> str:
+    return f"list:{name}"
+
+
+def _text(values: Iterable[Any] | pa.Array) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return pc.cast(values, pa.large_string())
+    return pa.array([str(v) for v in values], pa.large_string())
+
+
+def _decoded(column: pd.Series) -> pa.Array:
+    """A frame column as Arrow text (categoricals decoded, missing as empty)."""
+    values = pa.array(column, from_pandas=True)
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return pc.fill_null(pc.cast(values, pa.large_string()), "")
+
+
+def _series(values: pa.Array) -> pd.Series:
+    """Arrow text as a pandas column without converting it to Python strings."""
+    return pd.Series(pd.arrays.ArrowExtensionArray(values))
+
+
+@dataclass(frozen=True)
+class _Dimension:
+    """A list's codes, and the position of each source value among them."""
+
+    texts: list[str]
+    codes: pa.Array
+
+    def codes_of(self, positions: np.ndarray) -> pa.Array:
+        return self.codes.take(pa.array(np.asarray(positions, dtype=np.int64)))
+
+
+def _categories(*columns: pd.Series) -> list[str]:
+    """Union of the categories of categorical columns, first seen first."""
+    seen: dict[str, None] = {}
+    for column in columns:
+        for value in column.cat.categories:
+            seen.setdefault(str(value), None)
+    return list(seen)
+
+
+def _positions(column: pd.Series, texts: list[str]) -> np.ndarray:
+    """For each row of a categorical column, the position of its value in ``texts``."""
+    lookup = pd.Index(texts).get_indexer(column.cat.categories.astype(str))
+    return lookup[column.cat.codes.to_numpy()]
+
+
+def _dimension(texts: list[str]) -> _Dimension:
+    return _Dimension(texts, codes(_text(texts)))
+
+
+def _list_file(
+    file: str, target: str, code: pa.Array, properties: dict[str, tuple[str, Any]]
+) -> ExportFile:
+    """A list file: the code doubles as the name (Anaplan limits both to 60 characters)."""
+    columns = [Column("Code", ROLE_CODE), Column("Name", ROLE_NAME), Column("Parent", ROLE_PARENT)]
+    data: dict[str, Any] = {"Code": _series(code), "Name": _series(code), "Parent": ""}
+    for name, (fmt, values) in properties.items():
+        columns.append(Column(name, ROLE_PROPERTY, fmt))
+        data[name] = values
+    return ExportFile(file, KIND_LIST, target, tuple(columns), pd.DataFrame(data))
+
+
+def _module_file(
+    file: str,
+    target: str,
+    dimensions: dict[str, pa.Array],
+    line_items: dict[str, tuple[str, Any]],
+) -> ExportFile:
+    columns = [Column(name, ROLE_DIMENSION, _list_of(name)) for name in dimensions]
+    data: dict[str, Any] = {name: _series(values) for name, values in dimensions.items()}
+    for name, (fmt, values) in line_items.items():
+        columns.append(Column(name, ROLE_LINE_ITEM, fmt))
+        data[name] = values
+    return ExportFile(file, KIND_MODULE, target, tuple(columns), pd.DataFrame(data))
+
+
+def _plain(values: pd.Series | np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Values without the source frame's index, so that columns line up by position."""
+    return values.array if isinstance(values, pd.Series) else values
+
+
+def build(result: Result) -> list[ExportFile]:
+    """Every file of the export, in the order a model loads them (lists, then modules)."""
+    lots, demand = result.lots, result.demand
+    items = _dimension(_categories(lots[C.ITEM], demand[C.ITEM]))
+    locations = _dimension(_categories(lots[C.LOCATION], demand[C.LOCATION]))
+    requirements = sorted(set(demand[C.REQUIREMENT].astype(np.int64).tolist()))
+    rules = _dimension([str(r) for r in requirements])
+
+    lot_item = items.codes_of(_positions(lots[C.ITEM], items.texts))
+    lot_location = locations.codes_of(_positions(lots[C.LOCATION], locations.texts))
+    lot_codes = codes(_decoded(lots[C.ITEM]), _decoded(lots[C.LOCATION]), _decoded(lots[C.LOT]))
+    line_codes = codes(_decoded(demand[C.LINE]))
+    line_rule = rules.codes_of(np.searchsorted(requirements, demand[C.REQUIREMENT].to_numpy()))
+
+    batch = batch_id(result)
+    return [
+        _list_file("items.csv", ITEMS, items.codes, {"Item": (TEXT, items.texts)}),
+        _list_file(
+            "locations.csv", LOCATIONS, locations.codes, {"Location": (TEXT, locations.texts)}
+        ),
+        _list_file("shelf_life_rules.csv", RULES, rules.codes, {"Days": (NUMBER, requirements)}),
+        _list_file(
+            "lots.csv",
+            LOTS,
+            lot_codes,
+            {
+                "Item": (_list_of(ITEMS), _series(lot_item)),
+                "Location": (_list_of(LOCATIONS), _series(lot_location)),
+                "Lot": (TEXT, _plain(lots[C.LOT])),
+                "Shelf Life": (NUMBER, _plain(lots[C.SHELF_LIFE])),
+                "Expiry Date": (DATE, _plain(lots[C.EXPIRY_DATE])),
+            },
+        ),
+        _list_file(
+            "demand_lines.csv",
+            LINES,
+            line_codes,
+            {
+                "Line": (TEXT, _series(_decoded(demand[C.LINE]))),
+                "Item": (
+                    _list_of(ITEMS),
+                    _series(items.codes_of(_positions(demand[C.ITEM], items.texts))),
+                ),
+                "Location": (
+                    _list_of(LOCATIONS),
+                    _series(locations.codes_of(_positions(demand[C.LOCATION], locations.texts))),
+                ),
+                "Customer": (TEXT, _plain(demand[C.CUSTOMER])),
+                "Shelf Life Rule": (_list_of(RULES), _series(line_rule)),
+                "Due Date": (DATE, _plain(demand[C.DUE_DATE])),
+                "Priority": (NUMBER, _plain(demand[C.PRIORITY])),
+            },
+        ),
+        _list_file("batches.csv", BATCHES, _text([batch]), {}),
+        _module_file(
+            "lot_consumption.csv",
+            LOT_CONSUMPTION,
+            {LOTS: lot_codes},
+            {
+                "Rank": (NUMBER, _plain(lots[C.RANK])),
+                "Lot Qty": (NUMBER, _plain(lots[C.QTY])),
+                "Requirement Considered": (NUMBER, _plain(lots[C.REQUIREMENT_CONSIDERED])),
+                "Consumed": (NUMBER, _plain(lots[C.CONSUMED])),
+                "Remaining": (NUMBER, _plain(lots[C.REMAINING])),
+                "Status": (TEXT, _plain(lots[C.STATUS])),
+                "Reason": (TEXT, _plain(lots[C.REASON])),
+            },
+        ),
+        _remaining_demand_file(result, lot_codes, rules, requirements),
+        _module_file(
+            "demand_fill.csv",
+            DEMAND_FILL,
+            {LINES: line_codes},
+            {
+                "Demand Qty": (NUMBER, _plain(demand[C.QTY])),
+                "Filled": (NUMBER, _plain(demand[C.FILLED])),
+                "Short": (NUMBER, _plain(demand[C.SHORT])),
+                "Filled In Full": (BOOLEAN, (demand[C.SHORT] <= 0).to_numpy()),
+                "Short Reason": (TEXT, _plain(demand[C.REASON])),
+            },
+        ),
+        _refresh_log_file(result, batch),
+    ]
+
+
+def _remaining_demand_file(
+    result: Result, lot_codes: pa.Array, rules: _Dimension, requirements: list[int]
+) -> ExportFile:
+    """Remaining demand by lot and shelf-life rule, from ``result.remaining_demand``.
+
+    Its rows name lots by (item, location, rank), which is unique among lots, so
+    they are matched as one integer key rather than by text.
+    """
+    lots, remaining = result.lots, result.remaining_demand
+    lot_key = _lot_key(result, lots)
+    if (np.diff(np.sort(lot_key)) == 0).any():  # a sort: numpy's hash-based unique is slower
+        raise InvariantError("two lots share item, location and rank")
+    position = pd.Index(lot_key).get_indexer(_lot_key(result, remaining))
+    if (position < 0).any():
+        raise InvariantError("remaining demand names a lot that lots.csv does not hold")
+    rule = np.searchsorted(requirements, remaining[C.REQUIREMENT].to_numpy())
+    return _module_file(
+        "remaining_demand.csv",
+        REMAINING_DEMAND,
+        {LOTS: lot_codes.take(pa.array(position)), RULES: rules.codes_of(rule)},
+        {"Remaining Demand": (NUMBER, _plain(remaining[C.REMAINING_DEMAND]))},
+    )
+
+
+def _lot_key(result: Result, frame: pd.DataFrame) -> np.ndarray:
+    """(item, location, rank) of each row as one int64, on the item and location texts
+    of ``result.lots``, so that two frames compare whatever their categories."""
+    items = [str(v) for v in result.lots[C.ITEM].cat.categories]
+    locations = [str(v) for v in result.lots[C.LOCATION].cat.categories]
+    item = _positions(frame[C.ITEM], items).astype(np.int64)
+    location = _positions(frame[C.LOCATION], locations).astype(np.int64)
+    rank = frame[C.RANK].to_numpy(dtype=np.int64)
+    span = int(result.lots[C.RANK].to_numpy(dtype=np.int64).max(initial=0)) + 1
+    return (item * len(locations) + location) * span + rank
+
+
+def batch_id(result: Result) -> str:
+    """The run's id in the refresh log: its UTC time, then a hash of its parameters.
+
+    The hash separates two runs started in the same second on different inputs;
+    the same run written twice keeps its id, so reloading it does not add a batch.
+    """
+    run = result.summary.get("run", {})
+    created = dt.datetime.fromisoformat(run["created"]).astimezone(dt.UTC)
+    digest = hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode()).hexdigest()
+    return f"run-{created:%Y%m%d-%H%M%S}-{digest[:8]}"
+
+
+def _refresh_log_file(result: Result, batch: str) -> ExportFile:
+    """One row for the model's refresh log: when, as of when, and how much was loaded."""
+    run, totals = result.summary.get("run", {}), result.summary.get("totals", {})
+    created = dt.datetime.fromisoformat(run["created"]).astimezone(dt.UTC)
+    as_of = pd.to_datetime(pd.Series([run.get("as_of")]), errors="coerce").astype("datetime64[s]")
+    quantities = {
+        "Demand Qty": totals.get("demand"),
+        "Filled Qty": totals.get("filled"),
+        "Short Qty": totals.get("short"),
+        "Lot Qty": totals.get("lot_qty"),
+        "Consumed Qty": totals.get("consumed"),
+        "Remaining Qty": totals.get("remaining"),
+    }
+    line_items: dict[str, tuple[str, Any]] = {
+        "Timestamp": (TEXT, [created.strftime("%Y-%m-%dT%H:%M:%SZ")]),
+        "Run Date": (DATE, pd.Series([created.date()], dtype="datetime64[s]").array),
+        "As Of": (DATE, as_of.array),
+        "Engine": (TEXT, [str(run.get("engine") or "")]),
+        "Order": (TEXT, [str(run.get("order") or "")]),
+        "Lot Count": (NUMBER, [len(result.lots)]),
+        "Demand Line Count": (NUMBER, [len(result.demand)]),
+        "Allocation Count": (NUMBER, [len(result.allocations)]),
+        "Remaining Demand Count": (NUMBER, [len(result.remaining_demand)]),
+    }
+    for name, value in quantities.items():
+        column = np.array([value], dtype=np.float64 if result.decimals else np.int64)
+        line_items[name] = (NUMBER, column)
+    return _module_file("refresh_log.csv", REFRESH_LOG, {BATCHES: _text([batch])}, line_items)
+
+
+def write_export(folder: Path, result: Result) -> dict[str, Any]:
+    """Write every export file and ``manifest.json`` into ``folder``; return the manifest.
+
+    Called inside :func:`consumption.writing.staged_outputs`, so the export is
+    replaced together with the other outputs, never half-written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files = build(result)
+    entries = []
+    for export in files:
+        path = folder / export.file
+        write_csv(path, export.frame, result.decimals)
+        entries.append(
+            {
+                "file": export.file,
+                "kind": export.kind,
+                "target": export.target,
+                "columns": [c.to_json() for c in export.columns],
+                "rows": len(export.frame),
+                "sha256": sha256_of(path),
+            }
+        )
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "batch": files[-1].frame[BATCHES].iloc[0],
+        "created": result.summary.get("run", {}).get("created"),
+        "as_of": result.summary.get("run", {}).get("as_of"),
+        "encoding": "UTF-8",
+        "separator": ",",
+        "header_row": 1,
+        "first_data_row": 2,
+        "files": entries,
+    }
+    write_json(folder / MANIFEST_FILE, manifest)
+    return manifest
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks so that large exports stay out of memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
