@@ -1,0 +1,448 @@
+"""The optimizer option (SPEC §4): a linear program over eligible (lot, demand, route) triples.
+
+Variables are the quantities a lot gives a demand class through a route, for
+every triple where the lot is eligible (same item, lot at the route's source,
+key >= threshold, available by the ship day, not expired). Constraints: a
+lot gives at most its quantity, a class receives at most its quantity. The
+objective maximizes priority-weighted fill first, then prefers the cheaper
+route (the line's own location, then lane rank 1, 2, ...) and, on a route,
+the lot that gives away the least shelf life beyond the threshold (FEFO).
+
+**Demand classes.** Lines with the same item, location, due day, requirement
+and priority have the same eligible lots, routes, weight and penalties: they
+are interchangeable, so the LP has one row per class (its quantity the sum of
+its lines'), and a class's fill is handed to its lines in file order
+afterwards. The optimum is the same; the model is several times smaller.
+
+**Weights.** With ``K`` priority classes (lines without a priority form the
+last), a unit filled for the class of 1-based index ``c`` is worth
+``w = K - c + 1``: K for the first class, 1 for the last, 1 for everything
+without priorities. Their size hardly matters: the fill vectors a
+transportation problem can reach form a polymatroid, so for any weights that
+fall strictly from class to class the optimum (Edmonds' greedy theorem) fills
+the first class as much as possible, then the first two together, and so on.
+Every such optimum also fills the most in total: an augmenting path changes
+only the fill of the line at its end. ``greedy_optimal`` of ``compare`` sets
+the greedy's weighted fill against the LP's under the same weights.
+
+**Fill dominates.** Per unit a triple costs a penalty
+``p = (route index + giveaway / (G + 1)) / R`` in ``[0, 1)``, where ``R``
+counts the route ranks and ``G`` is the item's largest giveaway, and the
+objective per unit is ``M * w - p`` with ``M = Q + 1`` per item, ``Q`` the
+most the item can move (the lesser of its eligible supply and demand). Proof
+that fill always dominates: a basic solution of a transportation problem with
+whole quantities is whole (the matrix is totally unimodular), so the
+weighted fill ``F`` of every vertex is a whole number; the penalty of any
+solution is below ``Q``, so below ``M``. If the optimum ``x`` had ``F(x) <
+F*``, the vertex ``y`` reaching ``F*`` would score ``M F(y) - P(y) > M F* -
+M >= M F(x) >= M F(x) - P(x)``, a contradiction. ``M`` multiplies the fill
+rather than dividing the penalty so that the penalty's differences stay far
+above the solvers' absolute tolerances (1e-7).
+
+**Blocks.** Items never share lots or lines (nor, without lanes, do (item,
+location) groups), so the model splits into blocks of whole such units, of
+about ``BLOCK_VARIABLES`` variables each, built and solved one after another:
+memory stays bounded by a block, simplex runs on small problems (its time grows
+faster than the model's size), and CBC, a process per solve, starts once per
+block rather than once per item. Eligible triples are enumerated with array
+operations: for each (class, route) the eligible lots are a contiguous run in
+rank order, from ``search_groups`` to the end of the source group, filtered by
+availability.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import constants as C
+from . import solvers
+from .greedy import Allocation
+from .instance import Instance
+from .kernel import search_groups
+from .routes import route
+from .segments import cumsum_within, expand, run_starts
+
+# Variables per block. Simplex time grows faster than the model, so independent
+# units solve faster apart; CBC pays a process start (~15 ms) per block, HiGHS
+# next to nothing. Measured on generated 100k-lot instances (bench_lp.py):
+# HiGHS is fastest at 2k-5k variables per block, CBC at 5k-20k.
+BLOCK_VARIABLES = {C.SOLVER_CBC: 10_000, C.SOLVER_HIGHS: 3_000}
+# Solver values within this of a whole number are that number (basic solutions are whole).
+_WHOLE = 1e-6
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Demand classes: lines the LP cannot tell apart, grouped, in item order."""
+
+    of_line: np.ndarray  # class of each demand line
+    first_line: np.ndarray  # a line of each class, to compute its routes
+    qty: np.ndarray
+    weight: np.ndarray  # fill weight per unit
+    item: np.ndarray
+
+
+@dataclass(frozen=True)
+class Triples:
+    """(class, route) rows with their eligible lot ranges, sorted by independent unit."""
+
+    cls: np.ndarray
+    item: np.ndarray
+    unit: np.ndarray  # rows of different units never share a lot or a line
+    route_index: np.ndarray  # 0 = own location, 1 = first lane rank present, ...
+    threshold: np.ndarray
+    ship: np.ndarray
+    first: np.ndarray  # first eligible lot by key (rank order)
+    count: np.ndarray  # lots from there to the end of the source group
+
+
+@dataclass
+class LpReport:
+    """How the LP went: what ``summary.json`` records under ``lp``."""
+
+    solver: str
+    status: str = C.LP_OPTIMAL
+    blocks: int = 0
+    variables: int = 0
+    constraints: int = 0
+    demand_classes: int = 0
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    weighted_fill: int = 0  # sum of weight x fill, in scaled quantity units
+    rounded: int = 0  # units dropped to make a non-whole solver answer feasible
+    block_statuses: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self, decimals: int) -> dict[str, Any]:
+        scale = 10**decimals
+        return {
+            "solver": self.solver,
+            "status": self.status,
+            "blocks": self.blocks,
+            "variables": self.variables,
+            "constraints": self.constraints,
+            "demand_classes": self.demand_classes,
+            "build_s": round(self.build_s, 6),
+            "solve_s": round(self.solve_s, 6),
+            "weighted_fill": self.weighted_fill if decimals == 0 else self.weighted_fill / scale,
+            "rounded": self.rounded if decimals == 0 else self.rounded / scale,
+            "block_statuses": self.block_statuses,
+        }
+
+
+def line_weights(inst: Instance) -> np.ndarray:
+    """Fill weight per unit of each line: ``K - c + 1`` for the c-th of K priority classes.
+
+    >>> from types import SimpleNamespace as NS
+    >>> line_weights(NS(line_priority=np.array([2, 1, 3, 2]))).tolist()
+    [2, 3, 1, 2]
+    """
+    classes, index = np.unique(inst.line_priority, return_inverse=True)
+    return (len(classes) - index).astype(np.int64)
+
+
+def weighted_fill(inst: Instance, filled: np.ndarray) -> int:
+    """Sum of weight x fill, in scaled units: what the LP maximizes first."""
+    return int(np.dot(line_weights(inst), filled))
+
+
+def allocate_lp(
+    inst: Instance,
+    solver: str = C.SOLVER_CBC,
+    time_limit: float | None = None,
+    progress: bool | None = None,
+) -> tuple[Allocation, LpReport]:
+    """Solve the LP block by block and return its allocation with a report.
+
+    ``time_limit`` (seconds) bounds the whole solve: each block gets what is
+    left of it, at least one second, and a block stopped by it keeps the best
+    solution found. ``progress``: a progress line on stderr (None: only when
+    stderr is a terminal and the solve has more than one block).
+    """
+    solvers.check_available(solver)
+    report = LpReport(solver)
+    clock = time.perf_counter()
+    deadline = None if time_limit is None else clock + time_limit
+    classes = demand_classes(inst)
+    triples = eligible_ranges(inst, classes)
+    blocks = block_bounds(triples, BLOCK_VARIABLES[solver])
+    report.demand_classes = len(classes.qty)
+    report.build_s += time.perf_counter() - clock
+    show = _Progress(len(blocks) - 1, progress)
+    lots, cls, qtys = [], [], []
+    for lo, hi in itertools.pairwise(blocks):
+        started = time.perf_counter()
+        part = _select(triples, lo, hi)
+        lot, klass, block, scale = build_block(inst, classes, part)
+        report.build_s += time.perf_counter() - started
+        limit = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+        answer = solvers.solve(block, solver, limit)
+        report.build_s += answer.prepare_s
+        report.solve_s += answer.solve_s
+        qty, dropped = whole_solution(answer.x, block)
+        report.rounded += dropped * scale
+        _count(report, answer.status, block)
+        keep = qty > 0
+        lots.append(lot[keep])
+        cls.append(klass[keep])
+        qtys.append(qty[keep] * scale)
+        show.step()
+    show.done()
+    started = time.perf_counter()
+    alloc = to_allocation(inst, classes, _cat(lots), _cat(cls), _cat(qtys))
+    report.build_s += time.perf_counter() - started
+    report.weighted_fill = weighted_fill(inst, alloc.filled)
+    return alloc, report
+
+
+def demand_classes(inst: Instance) -> Classes:
+    """Group lines by (item, location, due, requirement, priority), item first."""
+    order = np.lexsort(
+        (
+            inst.line_priority,
+            inst.line_requirement,
+            inst.line_due,
+            inst.line_location,
+            inst.line_item,
+        )
+    )
+    keys = (inst.line_item, inst.line_location, inst.line_due, inst.line_requirement)
+    new = np.zeros(len(order), dtype=bool)
+    if len(order):
+        new[0] = True
+        for key in (*keys, inst.line_priority):
+            ordered = key[order]
+            new[1:] |= ordered[1:] != ordered[:-1]
+    of_line = np.empty(len(order), dtype=np.int64)
+    of_line[order] = np.cumsum(new) - 1
+    first_line = order[new]  # lexsort is stable: the first line of each class in file order
+    qty = np.bincount(of_line, weights=inst.line_qty, minlength=len(first_line))
+    return Classes(
+        of_line=of_line,
+        first_line=first_line,
+        # Sums of scaled quantities stay below 2**53 (instance checks): floats are exact.
+        qty=qty.astype(np.int64),
+        weight=line_weights(inst)[first_line],
+        item=inst.line_item[first_line].astype(np.int64),
+    )
+
+
+def eligible_ranges(inst: Instance, classes: Classes) -> Triples:
+    """Every (class, route) with quantity, and the run of lots it may take from."""
+    parts = []
+    for index, rank in enumerate(inst.lanes.ranks):
+        way = route(inst, rank, classes.first_line)
+        parts.append((classes.of_line[way.lines], np.full(len(way.lines), index), way))
+    cls = np.concatenate([p[0] for p in parts])
+    route_index = np.concatenate([p[1] for p in parts])
+    group = np.concatenate([p[2].group for p in parts])
+    threshold = np.concatenate([p[2].threshold for p in parts])
+    ship = np.concatenate([p[2].ship for p in parts])
+    first = search_groups(inst.lot_group, inst.lot_key, group, threshold)
+    end = np.searchsorted(inst.lot_group, group, side="right")
+    count = np.maximum(end - first, 0)
+    keep = (count > 0) & (classes.qty[cls] > 0)
+    # Items never share lots or lines; without lanes neither do (item, location) groups.
+    unit = classes.item[cls] if len(inst.lanes.ranks) > 1 else group
+    pick = np.flatnonzero(keep)[np.argsort(unit[keep], kind="stable")]
+    return Triples(
+        cls=cls[pick],
+        item=classes.item[cls[pick]],
+        unit=unit[pick],
+        route_index=route_index[pick],
+        threshold=threshold[pick],
+        ship=ship[pick],
+        first=first[pick],
+        count=count[pick],
+    )
+
+
+def block_bounds(triples: Triples, size: int) -> np.ndarray:
+    """Bounds of blocks of whole units in ``triples``, each of about ``size`` variables.
+
+    Block ``b`` holds the units whose lot ranges start, on the running count,
+    in ``[b, b + 1) * size``: a unit is never split, and a unit larger than a
+    block is a block of its own.
+    """
+    if len(triples.unit) == 0:
+        return np.zeros(1, dtype=np.int64)
+    starts = run_starts(triples.unit)
+    before = (np.cumsum(triples.count) - triples.count)[starts]
+    block = before // size
+    new = np.r_[True, block[1:] != block[:-1]]
+    return np.r_[starts[new], len(triples.unit)]
+
+
+def _select(triples: Triples, lo: int, hi: int) -> Triples:
+    return Triples(*(getattr(triples, f)[lo:hi] for f in Triples.__dataclass_fields__))
+
+
+def build_block(
+    inst: Instance, classes: Classes, part: Triples
+) -> tuple[np.ndarray, np.ndarray, solvers.Block, int]:
+    """The LP of one block: its variables' lots and classes, the arrays, and the unit.
+
+    Quantities are divided by their greatest common divisor (cases of 12 are
+    solved as cases), which keeps ``M`` and the numbers the solver sees small.
+    """
+    owner, lot = expand(part.first, part.count)
+    eligible = (
+        (inst.lot_avail[lot] <= part.ship[owner]) & ~inst.lot_expired[lot] & (inst.lot_qty[lot] > 0)
+    )
+    owner, lot = owner[eligible], lot[eligible]
+    cls, route_index = part.cls[owner], part.route_index[owner]
+    giveaway = inst.lot_key[lot] - part.threshold[owner]
+    if len(inst.lanes.ranks) > 1 and len(lot):
+        # A lot could reach a class through two routes (a lane from a location to
+        # itself): keep one variable per (lot, class), the cheaper route.
+        by = np.lexsort((route_index, lot, cls))
+        first = by[np.r_[True, (np.diff(cls[by]) != 0) | (np.diff(lot[by]) != 0)]]
+        owner, lot, cls, route_index, giveaway = (
+            a[first] for a in (owner, lot, cls, route_index, giveaway)
+        )
+    supply, supply_row = np.unique(lot, return_inverse=True)
+    demand, demand_row = np.unique(cls, return_inverse=True)
+    supply_cap, demand_cap = inst.lot_qty[supply], classes.qty[demand]
+    scale = int(np.gcd.reduce(np.r_[supply_cap, demand_cap])) if len(lot) else 1
+    scale = max(scale, 1)
+    supply_cap, demand_cap = supply_cap // scale, demand_cap // scale
+    item = part.item[owner]
+    cost = _costs(inst, item, classes.weight[cls], route_index, giveaway, supply, supply_cap,
+                  classes.item[demand], demand_cap)  # fmt: skip
+    block = solvers.Block(supply_row, demand_row, cost, supply_cap, demand_cap)
+    return lot, cls, block, scale
+
+
+def _costs(
+    inst: Instance,
+    item: np.ndarray,
+    weight: np.ndarray,
+    route_index: np.ndarray,
+    giveaway: np.ndarray,
+    supply: np.ndarray,
+    supply_cap: np.ndarray,
+    demand_item: np.ndarray,
+    demand_cap: np.ndarray,
+) -> np.ndarray:
+    """Objective per variable, ``M * w - p``, with ``M`` and ``p`` as the module docstring says.
+
+    Per-item figures are indexed by the block's own items, so a block's cost
+    does not grow with the number of items in the whole instance.
+    """
+    items, var_item = np.unique(item, return_inverse=True)
+    most = np.minimum(
+        np.bincount(
+            np.searchsorted(items, inst.lot_item[supply]), weights=supply_cap, minlength=len(items)
+        ),
+        np.bincount(np.searchsorted(items, demand_item), weights=demand_cap, minlength=len(items)),
+    )
+    widest = np.zeros(len(items), dtype=np.int64)
+    np.maximum.at(widest, var_item, giveaway)
+    penalty = (route_index + giveaway / (widest[var_item] + 1.0)) / len(inst.lanes.ranks)
+    return (most[var_item] + 1.0) * weight - penalty
+
+
+def whole_solution(x: np.ndarray, block: solvers.Block) -> tuple[np.ndarray, int]:
+    """Whole quantities that respect every cap, and how many units that dropped.
+
+    A basic optimal solution is whole already (the matrix is totally
+    unimodular) and passes unchanged. A solution stopped early may be
+    fractional or even slightly infeasible: values are rounded, then each
+    row's excess is taken back from its last variables, so that the result
+    always passes the invariant checks.
+    """
+    near = np.rint(x)
+    qty = np.where(np.abs(x - near) <= _WHOLE, near, np.floor(x))
+    qty = np.maximum(qty, 0).astype(np.int64)
+    total = int(qty.sum())
+    for row, cap in ((block.supply_row, block.supply_cap), (block.demand_row, block.demand_cap)):
+        qty = _within_caps(qty, np.asarray(row), np.asarray(cap))
+    return qty, total - int(qty.sum())
+
+
+def _within_caps(qty: np.ndarray, row: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    given = np.bincount(row, weights=qty, minlength=len(cap))
+    if (given <= cap).all():
+        return qty
+    order = np.argsort(row, kind="stable")
+    before = cumsum_within(qty[order], row[order]) - qty[order]
+    fixed = np.empty_like(qty)
+    fixed[order] = np.clip(cap[row[order]] - before, 0, qty[order])
+    return fixed
+
+
+def to_allocation(
+    inst: Instance, classes: Classes, lot: np.ndarray, cls: np.ndarray, qty: np.ndarray
+) -> Allocation:
+    """Hand each class's quantities to its lines in file order; pairs sorted by lot.
+
+    Lines of a class lie end to end on an axis of the class's quantity, and so
+    do the class's (lot, quantity) pairs: every overlap of a pair's interval
+    with a line's is one allocation, the same interval arithmetic as the
+    nested kernel's.
+    """
+    line_order = np.lexsort((np.arange(inst.n_lines), classes.of_line))
+    line_end = np.cumsum(inst.line_qty[line_order])
+    class_start = np.r_[0, np.cumsum(classes.qty)[:-1]]
+    by = np.lexsort((lot, cls))
+    lot, cls, qty = lot[by], cls[by], qty[by]
+    pair_end = class_start[cls] + cumsum_within(qty, cls) if len(qty) else qty
+    pair_start = pair_end - qty
+    line_start = line_end - inst.line_qty[line_order]
+    first = np.searchsorted(line_end, pair_start, side="right")
+    last = np.searchsorted(line_start, pair_end, side="left") - 1
+    owner, at = expand(first, np.maximum(last - first + 1, 0))
+    give = np.minimum(pair_end[owner], line_end[at]) - np.maximum(pair_start[owner], line_start[at])
+    keep = give > 0
+    pair_lot, pair_line, pair_qty = lot[owner][keep], line_order[at][keep], give[keep]
+    by_lot = np.lexsort((pair_line, pair_lot))
+    pair_lot, pair_line, pair_qty = pair_lot[by_lot], pair_line[by_lot], pair_qty[by_lot]
+    return Allocation(
+        consumed=np.bincount(pair_lot, weights=pair_qty, minlength=inst.n_lots).astype(np.int64),
+        filled=np.bincount(pair_line, weights=pair_qty, minlength=inst.n_lines).astype(np.int64),
+        pair_lot=pair_lot.astype(np.int64),
+        pair_line=pair_line.astype(np.int64),
+        pair_qty=pair_qty.astype(np.int64),
+        passes=0,
+    )
+
+
+def _count(report: LpReport, status: str, block: solvers.Block) -> None:
+    report.blocks += 1
+    report.variables += block.n_vars
+    report.constraints += block.n_rows
+    report.block_statuses[status] = report.block_statuses.get(status, 0) + 1
+    if C.LP_STATUSES.index(status) > C.LP_STATUSES.index(report.status):
+        report.status = status
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+class _Progress:
+    """``LP block 3/10`` on stderr, rewritten in place; only on a terminal, only when useful."""
+
+    def __init__(self, total: int, show: bool | None) -> None:
+        if show is None:
+            show = total > 1 and sys.stderr.isatty()
+        self.total, self.show, self.done_ = total, show, 0
+        self.start = time.perf_counter()
+        self._say: Callable[[str], None] = lambda text: print(text, end="", file=sys.stderr)
+
+    def step(self) -> None:
+        self.done_ += 1
+        if self.show:
+            elapsed = time.perf_counter() - self.start
+            bar = "#" * (20 * self.done_ // self.total)
+            self._say(f"\rLP block {self.done_}/{self.total} [{bar:<20}] {elapsed:.1f} s")
+
+    def done(self) -> None:
+        if self.show and self.done_:
+            self._say("\n")

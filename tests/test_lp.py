@@ -1,0 +1,342 @@
+"""The LP engine (issue 4): optimality against independent oracles, feasibility, solvers.
+
+* Without dates and lanes eligible sets are nested, so the greedy's fill is the most
+  possible: the LP must reach exactly the PuLP max-fill oracle of ``lp_oracle.py`` and the
+  greedy's weighted fill (``greedy_optimal``).
+* With receipts, lanes and priorities the LP must reach the weighted optimum of a second,
+  deliberately plain model built here from all (lot, line) pairs, and it can only beat the
+  greedy, never trail it.
+* Every LP allocation passes ``invariants.check`` (eligibility, caps, conservation), also
+  when a solver stops early with a fractional or infeasible point.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+from hypothesis import given, settings
+from lp_oracle import bundled_cbc, max_fill
+from strategies import Instance, dated_problems, problems
+
+import consumption
+from consumption import constants as c
+from consumption import invariants, lp, solvers
+from consumption.cli import main
+from consumption.compare import compare
+from consumption.errors import UsageError
+from consumption.greedy import allocate_greedy
+from consumption.instance import encode
+from consumption.routes import lane_transit
+
+SOLVERS = [c.SOLVER_CBC, c.SOLVER_HIGHS]
+# CBC starts a process per solve (the engine's and the oracles'): fewer examples keep the
+# file at a few seconds.
+FEW = settings(max_examples=40)
+ORACLE = settings(max_examples=60)
+
+
+def encoded(instance: Instance) -> consumption.instance.Instance:
+    day0 = None if instance.as_of is None else np.datetime64(str(instance.as_of), "D")
+    return encode(instance.inventory, instance.demand, instance.lanes, day0)
+
+
+def weighted_optimum(inst: consumption.instance.Instance) -> float:
+    """The LP optimum of weighted fill, from every (lot, line) pair checked by the rule of
+    SPEC §2 as invariants.py states it: no ranges, no classes, no blocks."""
+    lot, line = (a.ravel() for a in np.meshgrid(np.arange(inst.n_lots), np.arange(inst.n_lines)))
+    transit = lane_transit(inst)[inst.lot_location[lot], inst.line_location[line]]
+    delivery = np.maximum(inst.line_due[line], transit)
+    ok = (
+        (inst.lot_item[lot] == inst.line_item[line])
+        & (transit >= 0)
+        & (inst.lot_key[lot] >= delivery + inst.line_requirement[line])
+        & (inst.lot_avail[lot] <= delivery - transit)
+        & ~inst.lot_expired[lot]
+    )
+    lot, line = lot[ok], line[ok]
+    if len(lot) == 0:
+        return 0.0
+    weight = lp.line_weights(inst)
+    model = pulp.LpProblem("weighted_fill", pulp.LpMaximize)
+    x = [model.add_variable(f"x{k}", lowBound=0) for k in range(len(lot))]
+    model += pulp.lpSum(float(weight[j]) * v for j, v in zip(line, x, strict=True))
+    for rows, caps in ((lot, inst.lot_qty), (line, inst.line_qty)):
+        for r in np.unique(rows):
+            model += pulp.lpSum(x[k] for k in np.flatnonzero(rows == r)) <= float(caps[r])
+    model.solve(bundled_cbc())
+    assert pulp.LpStatus[model.status] == "Optimal"
+    return float(pulp.value(model.objective) or 0.0)
+
+
+# --- the worked example -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_forum_example_is_solved_like_the_greedy(solver: str) -> None:
+    inv = pd.DataFrame(
+        {"item": ["A"] * 3, "lot": ["1234", "5678", "9876"], "qty": [500, 600, 7000],
+         "shelf_life": [190, 211, 345]}
+    )  # fmt: skip
+    dem = pd.DataFrame({"item": ["A", "A"], "qty": [450, 3000], "requirement": [180, 270]})
+    result = consumption.allocate(inv, dem, engine=c.ENGINE_LP, solver=solver)
+    # FEFO among the optimal allocations: lot 5678 gives nothing, as in the forum table.
+    assert result.lots[c.CONSUMED].tolist() == [450, 0, 3000]
+    assert result.summary["lp"]["status"] == c.LP_OPTIMAL
+    assert result.summary["run"]["engine"] == c.ENGINE_LP
+    assert result.summary["run"]["solver"] == solver
+    assert result.summary["counts"]["passes"] == 0
+
+
+# --- nested instances: the greedy is optimal ----------------------------------------------
+
+
+@ORACLE
+@given(problems())
+def test_nested_lp_fill_is_the_oracle_maximum_and_the_greedy_total(problem) -> None:
+    inventory, demand = problem
+    inst = encode(inventory, demand)
+    alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS)
+    invariants.check(inst, alloc)
+    greedy = allocate_greedy(inst)
+    assert report.status == c.LP_OPTIMAL
+    assert alloc.filled.sum() == greedy.filled.sum()
+    # Greedy fills each priority class to the most first: optimal for any falling weights.
+    assert report.weighted_fill == lp.weighted_fill(inst, greedy.filled)
+    assert alloc.filled.sum() / 10**inst.decimals == pytest.approx(
+        max_fill(inventory, demand), abs=1e-6
+    )
+
+
+@FEW
+@given(problems())
+def test_nested_verdict_with_cbc(problem) -> None:
+    comparison = compare(*problem)
+    assert comparison.report["greedy_optimal"] is True
+    assert comparison.report["lp"]["filled"] == comparison.report["greedy"]["filled"]
+
+
+# --- dated instances: receipts, lanes, priorities ------------------------------------------
+
+
+@ORACLE
+@given(dated_problems())
+def test_lp_reaches_the_weighted_optimum_and_never_trails_the_greedy(instance) -> None:
+    inst = encoded(instance)
+    alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS)
+    invariants.check(inst, alloc)
+    assert report.status == c.LP_OPTIMAL
+    assert report.weighted_fill == pytest.approx(weighted_optimum(inst), abs=1e-6)
+    greedy = allocate_greedy(inst)
+    assert report.weighted_fill >= lp.weighted_fill(inst, greedy.filled)
+    # A weighted optimum is a maximum fill too: an augmenting path adds a unit to one line.
+    assert alloc.filled.sum() >= greedy.filled.sum()
+
+
+@FEW
+@given(dated_problems())
+def test_cbc_and_highs_agree_on_the_objective(instance) -> None:
+    inst = encoded(instance)
+    by = {s: lp.allocate_lp(inst, s) for s in SOLVERS}
+    fills = {s: r.weighted_fill for s, (_, r) in by.items()}
+    assert fills[c.SOLVER_CBC] == fills[c.SOLVER_HIGHS]
+    penalty = {s: _penalty(inst, a) for s, (a, _) in by.items()}
+    assert penalty[c.SOLVER_CBC] == pytest.approx(penalty[c.SOLVER_HIGHS], rel=1e-6, abs=1e-6)
+
+
+def _penalty(inst, alloc) -> float:
+    """Shelf life given away beyond the requirement, in lot-days: what FEFO minimizes next.
+
+    Without lanes and with one route rank only this is the whole secondary objective up
+    to scale; with lanes it still must agree, since both solvers reach the same optimum."""
+    transit = lane_transit(inst)[
+        inst.lot_location[alloc.pair_lot], inst.line_location[alloc.pair_line]
+    ]
+    threshold = (
+        np.maximum(inst.line_due[alloc.pair_line], transit) + inst.line_requirement[alloc.pair_line]
+    )
+    return float(((inst.lot_key[alloc.pair_lot] - threshold) * alloc.pair_qty).sum())
+
+
+@settings(max_examples=60)
+@given(dated_problems())
+def test_blocks_do_not_change_the_answer(instance) -> None:
+    inst = encoded(instance)
+    whole = lp.allocate_lp(inst, c.SOLVER_HIGHS)[1].weighted_fill
+    saved = dict(lp.BLOCK_VARIABLES)
+    try:
+        lp.BLOCK_VARIABLES[c.SOLVER_HIGHS] = 1  # every unit its own block
+        alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS)
+    finally:
+        lp.BLOCK_VARIABLES.update(saved)
+    invariants.check(inst, alloc)
+    assert report.weighted_fill == whole
+
+
+def test_receipt_makes_the_lp_fill_more() -> None:
+    # The 90-day line ships late and could wait for the receipt; FEFO gives it the only lot
+    # on hand, which the 180-day line shipping now needed.
+    inv = pd.DataFrame(
+        {"item": ["A", "A"], "lot": ["old", "new"], "qty": [6, 8],
+         "shelf_life": [227, 355], "available_date": [None, "2026-03-16"]}
+    )  # fmt: skip
+    dem = pd.DataFrame(
+        {"item": ["A", "A"], "qty": [6, 5], "requirement": [90, 180],
+         "due_date": ["2026-03-30", "2026-03-04"]}
+    )  # fmt: skip
+    greedy = consumption.allocate(inv, dem, as_of="2026-03-02")
+    optimum = consumption.allocate(inv, dem, as_of="2026-03-02", engine=c.ENGINE_LP)
+    assert greedy.demand[c.FILLED].tolist() == [6, 0]
+    assert optimum.demand[c.FILLED].tolist() == [6, 5]
+    # Shortest-dated first among optima: "old" is emptied, 3 of "new" stay.
+    assert optimum.lots.set_index(c.LOT)[c.CONSUMED].to_dict() == {"old": 6, "new": 5}
+
+
+def test_own_location_is_preferred_to_a_lane() -> None:
+    inv = pd.DataFrame(
+        {"item": ["A", "A"], "location": ["X", "Y"], "lot": ["x", "y"], "qty": [5, 5],
+         "shelf_life": [100, 100]}
+    )  # fmt: skip
+    dem = pd.DataFrame({"item": ["A"], "location": ["X"], "qty": [5], "requirement": [10]})
+    lanes = pd.DataFrame({"from_location": ["Y"], "to_location": ["X"], "transit_days": [0],
+                          "rank": [1]})  # fmt: skip
+    result = consumption.allocate(inv, dem, lanes=lanes, engine=c.ENGINE_LP)
+    assert result.allocations[c.LOT].tolist() == ["x"]
+
+
+def test_a_class_is_shared_among_its_lines_in_file_order() -> None:
+    inv = pd.DataFrame({"item": ["A"], "lot": ["1"], "qty": [7], "shelf_life": [50]})
+    dem = pd.DataFrame({"item": ["A"] * 3, "qty": [4, 4, 4], "requirement": [10, 10, 10]})
+    result = consumption.allocate(inv, dem, engine=c.ENGINE_LP)
+    assert result.demand[c.FILLED].tolist() == [4, 3, 0]
+    assert result.summary["lp"]["demand_classes"] == 1
+
+
+def test_fractional_quantities_come_back_exact() -> None:
+    inv = pd.DataFrame({"item": ["A", "A"], "lot": ["1", "2"], "qty": [0.125, 2.5],
+                        "shelf_life": [10, 20]})  # fmt: skip
+    dem = pd.DataFrame({"item": ["A", "A"], "qty": [1.375, 5.0], "requirement": [5, 15]})
+    for solver in SOLVERS:
+        result = consumption.allocate(inv, dem, engine=c.ENGINE_LP, solver=solver)
+        assert result.demand[c.FILLED].tolist() == [0.125, 2.5]
+
+
+# --- rounding and early stops --------------------------------------------------------------
+
+
+def test_a_fractional_infeasible_point_is_made_whole_and_feasible() -> None:
+    block = solvers.Block(
+        supply_row=np.array([0, 0, 1]),
+        demand_row=np.array([0, 1, 1]),
+        cost=np.ones(3),
+        supply_cap=np.array([5, 3]),
+        demand_cap=np.array([4, 4]),
+    )
+    qty, dropped = lp.whole_solution(np.array([2.6, 3.0000000001, 3.4]), block)
+    assert (qty >= 0).all()
+    assert (np.bincount(block.supply_row, qty, 2) <= block.supply_cap).all()
+    assert (np.bincount(block.demand_row, qty, 2) <= block.demand_cap).all()
+    assert dropped == 2 + 3 + 3 - int(qty.sum())
+
+
+def test_a_stopped_solver_is_reported_and_its_point_repaired(monkeypatch, tmp_path: Path) -> None:
+    def stopped(block: solvers.Block, solver: str, limit: float | None) -> solvers.BlockSolution:
+        x = np.full(block.n_vars, 1.7) * block.supply_cap[block.supply_row]  # too much
+        return solvers.BlockSolution(x, c.LP_TIME_LIMIT, 0.0, 0.0)
+
+    monkeypatch.setattr(lp.solvers, "solve", stopped)
+    inv = tmp_path / "inv.csv"
+    inv.write_text("item,lot,qty,shelf_life\nA,1,5,100\nA,2,5,200\n")
+    dem = tmp_path / "dem.csv"
+    dem.write_text("item,qty,requirement\nA,4,50\nA,9,150\n")
+    out = tmp_path / "out"
+    code = main(["run", str(inv), str(dem), "--engine", "lp", "--time-limit", "1", "--out",
+                 str(out)])  # fmt: skip
+    assert code == c.EXIT_OK
+    summary = json.loads((out / c.SUMMARY_FILE).read_text())
+    assert summary["lp"]["status"] == c.LP_TIME_LIMIT
+    assert summary["lp"]["rounded"] > 0
+    assert summary["totals"]["filled"] <= 10
+
+
+def test_time_limit_reaches_the_solvers() -> None:
+    inst = encode(
+        pd.DataFrame({"item": ["A"], "lot": ["1"], "qty": [5], "shelf_life": [9]}),
+        pd.DataFrame({"item": ["A"], "qty": [3]}),
+    )
+    for solver in SOLVERS:
+        alloc, report = lp.allocate_lp(inst, solver, time_limit=30)
+        assert report.status == c.LP_OPTIMAL and alloc.filled.tolist() == [3]
+
+
+# --- options, messages, the command line ---------------------------------------------------
+
+
+def test_missing_highspy_is_a_usage_error_with_the_fix(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "highspy", None)
+    with pytest.raises(UsageError, match=r"consumption\[highs\]"):
+        solvers.check_available(c.SOLVER_HIGHS)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"solver": "highs"}, "add --engine lp"),
+        ({"engine": "lp", "solver": "gurobi"}, "use one of: cbc, highs"),
+        ({"engine": "lp", "time_limit": 0}, "above 0"),
+    ],
+)
+def test_bad_lp_options(options: dict, message: str) -> None:
+    inv = pd.DataFrame({"item": ["A"], "lot": ["1"], "qty": [5], "shelf_life": [9]})
+    dem = pd.DataFrame({"item": ["A"], "qty": [3]})
+    with pytest.raises(UsageError, match=message):
+        consumption.allocate(inv, dem, **options)
+
+
+def test_run_engine_lp_writes_the_same_files(tmp_path: Path, capsys) -> None:
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "regional-network"
+    outs = {}
+    for engine in c.ENGINES:
+        outs[engine] = tmp_path / engine
+        args = ["run", str(scenario), "--engine", engine, "--out", str(outs[engine])]
+        assert main(args) == c.EXIT_OK
+    printed = capsys.readouterr().out
+    assert "LP (cbc): optimal" in printed
+    names = {e: sorted(p.name for p in o.iterdir()) for e, o in outs.items()}
+    assert names[c.ENGINE_GREEDY] == names[c.ENGINE_LP]
+    for out in outs.values():
+        lots = pd.read_csv(out / c.LOTS_FILE)
+        allocations = pd.read_csv(out / c.ALLOCATIONS_FILE)
+        demand = pd.read_csv(out / c.DEMAND_FILE)
+        assert list(lots.columns) == list(c.LOTS_COLUMNS)
+        assert lots[c.CONSUMED].sum() == allocations[c.QTY].sum() == demand[c.FILLED].sum()
+    summary = {e: json.loads((o / c.SUMMARY_FILE).read_text()) for e, o in outs.items()}
+    # Nested (no dates, no lanes): the same total, whichever engine.
+    assert summary[c.ENGINE_LP]["totals"]["filled"] == summary[c.ENGINE_GREEDY]["totals"]["filled"]
+    model = summary[c.ENGINE_LP]["lp"]
+    assert model["variables"] > 0 and model["constraints"] > 0 and model["blocks"] >= 1
+    assert summary[c.ENGINE_LP]["run"]["solver"] == c.SOLVER_CBC
+
+
+def test_solver_without_lp_engine_exits_2(tmp_path: Path, capsys) -> None:
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "forum-example"
+    code = main(["run", str(scenario), "--solver", "highs", "--out", str(tmp_path)])
+    assert code == c.EXIT_BAD_INPUT
+    assert "--engine lp" in capsys.readouterr().err
+
+
+def test_progress_line_over_blocks(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(lp.BLOCK_VARIABLES, c.SOLVER_HIGHS, 1)
+    inv = pd.DataFrame({"item": ["A", "B", "C"], "lot": ["1", "2", "3"], "qty": [5, 5, 5],
+                        "shelf_life": [9, 9, 9]})  # fmt: skip
+    dem = pd.DataFrame({"item": ["A", "B", "C"], "qty": [3, 3, 3]})
+    inst = encode(inv, dem)
+    lp.allocate_lp(inst, c.SOLVER_HIGHS, progress=True)
+    assert "LP block 3/3" in capsys.readouterr().err
+    lp.allocate_lp(inst, c.SOLVER_HIGHS)  # not a terminal: silent
+    assert capsys.readouterr().err == ""
