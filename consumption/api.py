@@ -7,6 +7,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import constants as C
@@ -14,12 +15,8 @@ from . import invariants
 from .errors import UsageError
 from .greedy import allocate_greedy
 from .instance import encode
+from .lp import allocate_lp
 from .result import Result, build_result
-
-_DATED_COLUMNS = {
-    "inventory": (C.EXPIRY_DATE, C.AVAILABLE_DATE),
-    "demand": (C.DUE_DATE,),
-}
 
 
 def allocate(
@@ -29,11 +26,21 @@ def allocate(
     as_of: str | dt.date | None = None,
     order: str = C.ORDER_REQUIREMENT,
     engine: str = C.ENGINE_GREEDY,
+    horizon_end: str | dt.date | None = None,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> Result:
     """Decide which lots serve which demand lines (SPEC §3) and return the result.
 
-    ``inventory`` and ``demand`` are frames from ``read_inventory`` and
-    ``read_demand``, or plain frames with the canonical column names.
+    ``inventory``, ``demand`` and ``lanes`` are frames from ``read_inventory``,
+    ``read_demand`` and ``read_lanes``, or plain frames with the canonical
+    column names. ``as_of`` is day 0 when the inputs hold dates;
+    ``horizon_end`` bounds the expiry risk (default: the last due date).
+    ``engine="lp"`` solves the LP of SPEC §4 instead of running the greedy:
+    ``solver`` is ``"cbc"`` (default) or ``"highs"``, ``time_limit`` bounds the
+    solve in seconds, ``progress`` shows a progress line on stderr (None: on a
+    terminal only); the summary's ``lp`` entry says how the solve went.
 
     >>> inv = pd.DataFrame({"item": ["A"] * 3, "lot": ["1234", "5678", "9876"],
     ...                     "qty": [500, 600, 7000], "shelf_life": [190, 211, 345]})
@@ -41,15 +48,28 @@ def allocate(
     >>> allocate(inv, dem).lots["consumed"].tolist()
     [450, 0, 3000]
     """
-    _check_options(inventory, demand, lanes, as_of, order, engine)
+    _check_options(order, engine)
+    _check_lp_options(engine, solver, time_limit)
+    day0 = parse_day(as_of, "--as-of")
+    horizon = parse_day(horizon_end, "--horizon-end")
+    if horizon is not None and day0 is None:
+        raise UsageError("--horizon-end needs --as-of")
     clock = time.perf_counter()
-    inst = encode(inventory, demand)
+    inst = encode(inventory, demand, lanes, day0)
     encoded = time.perf_counter()
-    alloc = allocate_greedy(inst)
+    lp_report = None
+    if engine == C.ENGINE_LP:
+        solver = solver or C.SOLVER_CBC
+        alloc, lp_report = allocate_lp(inst, solver, time_limit, progress)
+    else:
+        alloc = allocate_greedy(inst, order)
     invariants.check(inst, alloc)
     allocated = time.perf_counter()
-    run = run_parameters(inventory, demand, order, engine)
-    result = build_result(inst, alloc, inventory, demand, run)
+    run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon)
+    run["solver"] = solver
+    result = build_result(inst, alloc, inventory, demand, run, horizon)
+    if lp_report is not None:
+        result.summary["lp"] = lp_report.as_dict(inst.decimals)
     result.summary["timings"] = {
         "encode_s": round(encoded - clock, 6),
         "allocate_s": round(allocated - encoded, 6),
@@ -58,46 +78,57 @@ def allocate(
     return result
 
 
-def _check_options(
-    inventory: pd.DataFrame,
-    demand: pd.DataFrame,
-    lanes: pd.DataFrame | None,
-    as_of: Any,
-    order: str,
-    engine: str,
-) -> None:
+def parse_day(value: str | dt.date | None, option: str) -> np.datetime64 | None:
+    """An ISO date (or date object) as a numpy day; a clear usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        return np.datetime64(dt.date.fromisoformat(text), "D")
+    except ValueError as error:
+        raise UsageError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from error
+
+
+def _check_options(order: str, engine: str) -> None:
     if order not in C.ORDERS:
         raise UsageError(f"order {order!r} is not supported; use one of: {', '.join(C.ORDERS)}")
     if engine not in C.ENGINES:
         raise UsageError(f"engine {engine!r} is not supported; use one of: {', '.join(C.ENGINES)}")
-    if lanes is not None or as_of is not None:
-        raise UsageError(
-            "lanes and --as-of are not supported by this version; "
-            "give remaining shelf life in days and one location per demand line"
-        )
-    for name, frame in (("inventory", inventory), ("demand", demand)):
-        dated = [c for c in _DATED_COLUMNS[name] if c in frame.columns]
-        if dated:
-            raise UsageError(
-                f"{name} has date columns ({', '.join(dated)}), which this version does not "
-                "support; give remaining shelf life in days and remove the date columns"
-            )
+
+
+def _check_lp_options(engine: str, solver: str | None, time_limit: float | None) -> None:
+    if engine != C.ENGINE_LP and (solver is not None or time_limit is not None):
+        raise UsageError("--solver and --time-limit apply to the LP; add --engine lp")
+    if solver is not None and solver not in C.SOLVERS:
+        raise UsageError(f"solver {solver!r} is not supported; use one of: {', '.join(C.SOLVERS)}")
+    if time_limit is not None and not time_limit > 0:
+        raise UsageError(f"--time-limit {time_limit!r} must be a number of seconds above 0")
 
 
 def run_parameters(
-    inventory: pd.DataFrame, demand: pd.DataFrame, order: str, engine: str
+    inventory: pd.DataFrame,
+    demand: pd.DataFrame,
+    lanes: pd.DataFrame | None,
+    order: str,
+    engine: str,
+    as_of: np.datetime64 | None,
+    horizon_end: np.datetime64 | None,
 ) -> dict[str, Any]:
     """The run's parameters as recorded in ``summary.json``."""
+    frames = {"inventory": inventory, "demand": demand}
+    if lanes is not None:
+        frames["lanes"] = lanes
     return {
         "version": _version(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "as_of": None,
+        "as_of": None if as_of is None else str(as_of),
+        "horizon_end": None if horizon_end is None else str(horizon_end),
         "order": order,
         "engine": engine,
         "solver": None,
         "inputs": {
             name: {"path": frame.attrs.get("source"), "sha256": frame.attrs.get("sha256")}
-            for name, frame in (("inventory", inventory), ("demand", demand))
+            for name, frame in frames.items()
         },
     }
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from . import constants as C
 from . import scenario as scenario_files
-from .api import allocate
+from .api import allocate, parse_day
 from .display import summary_text, table_text
 from .errors import ConsumptionError, InputError, InvariantError, UsageError
 from .instance import encode
-from .reading import read_demand, read_inventory
+from .reading import Inputs, read_inputs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,7 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--order",
         choices=C.ORDERS,
-        help="serving order of demand lines: requirement = lowest shelf-life requirement first",
+        help="serving order: requirement = lowest threshold first (the default, fills the "
+        "most); due = earliest due date first (what the warehouse will do)",
+    )
+    run.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="day 0 of the plan; required when the inputs hold dates",
+    )
+    run.add_argument(
+        "--horizon-end",
+        metavar="YYYY-MM-DD",
+        help="last day of the planning horizon for the expiry risk (default: last due date)",
     )
     run.add_argument(
         "--format",
@@ -86,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         help="also write forum.csv (the forum table) and remaining_demand.csv",
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_anaplan_flag(run)
+    _add_engine_options(run)
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser(
@@ -95,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _inputs(validate)
     validate.set_defaults(handler=_validate)
+    _add_push(commands)
+    _add_anaplan_payload(commands)
+    _add_compare(commands)
     return parser
 
 
@@ -104,7 +120,12 @@ def _inputs(command: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="INPUT",
         help="INVENTORY DEMAND (two CSV files), or one SCENARIO_DIR holding inventory.csv, "
-        "demand.csv and scenario.toml",
+        "demand.csv, optional lanes.csv and scenario.toml",
+    )
+    command.add_argument(
+        "--lanes",
+        metavar="FILE",
+        help="sourcing lanes: from_location, to_location, transit_days, rank (1 = first)",
     )
 
 
@@ -126,47 +147,50 @@ def _resolve(args: argparse.Namespace) -> scenario_files.Scenario:
     return scenario_files.Scenario(found.inventory, found.demand, options, found.description)
 
 
-def _read(found: scenario_files.Scenario) -> tuple:
-    problems, frames = [], []
-    for reader, path in ((read_inventory, found.inventory), (read_demand, found.demand)):
-        try:
-            frames.append(reader(path))
-        except InputError as error:  # report both files' problems at once
-            problems.append(error)
-    if problems:
-        raise InputError(
-            [p for e in problems for p in e.problems], sum(e.truncated for e in problems)
-        )
-    return tuple(frames)
+def _read(found: scenario_files.Scenario) -> Inputs:
+    """Every input file, reporting all files' problems at once under one cap."""
+    return read_inputs(found.inventory, found.demand, found.lanes)
 
 
 def _run(args: argparse.Namespace) -> int:
     found = _resolve(args)
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print
-    inventory, demand = _read(found)
-    _notices(say, inventory, demand)
+    inventory, demand, lanes, notices = _read(found)
+    _notices(say, notices)
     options = found.options
-    result = allocate(inventory, demand, order=options.get("order", C.ORDER_REQUIREMENT))
+    result = allocate(
+        inventory,
+        demand,
+        lanes,
+        as_of=options.get("as_of"),
+        order=options.get("order", C.ORDER_REQUIREMENT),
+        horizon_end=options.get("horizon_end"),
+        **_engine_options(args),
+    )
     formats = (options["format"],) if options.get("format") else ()
     if formats and options["format"] not in C.FORMATS:
         raise UsageError(
             f"format {options['format']!r} is not known; use one of: {', '.join(C.FORMATS)}"
         )
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
-    written = result.write(out, formats=formats, protected=(found.inventory, found.demand))
+    written = result.write(
+        out, formats=formats, protected=found.inputs, anaplan=getattr(args, "anaplan", False)
+    )
     if C.FORMAT_FORUM in formats and len(result.forum) <= C.MAX_ROWS_PRINTED:
         say(table_text(result.forum, result.decimals))
         say("")
     say(summary_text(result.summary))
-    say(f"wrote {', '.join(str(p.name) for p in written)} to {out}")
+    _lp_notice(say, result.summary.get("lp"))
+    say(f"wrote {', '.join(str(p.relative_to(out)) for p in written)} to {out}")
     return C.EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
     found = _resolve(args)
-    inventory, demand = _read(found)
-    encode(inventory, demand)  # the checks that need both files: duplicates, quantity range
-    _notices(print, inventory, demand)
+    inventory, demand, lanes, notices = _read(found)
+    # The checks that need every file: duplicates, quantity range, lanes, dates.
+    encode(inventory, demand, lanes, parse_day(found.options.get("as_of"), "--as-of"))
+    _notices(print, notices)
     print(
         f"{found.inventory}: {len(inventory):,} lots; {found.demand}: {len(demand):,} demand "
         "lines; no problems found"
@@ -174,14 +198,181 @@ def _validate(args: argparse.Namespace) -> int:
     return C.EXIT_OK
 
 
-def _notices(say: Callable[[str], None], *frames: object) -> None:
-    for frame in frames:
-        for notice in getattr(frame, "attrs", {}).get("notices", []):
-            say(f"note: {notice}")
+def _notices(say: Callable[[str], None], notices: list[str]) -> None:
+    for notice in notices:
+        say(f"note: {notice}")
 
 
 def _err(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+# --- Anaplan (SPEC §7): the export flag, push and anaplan-payload ---------------------------
+# The push modules import requests and cryptography: only the commands that need them do.
+
+
+def _add_anaplan_flag(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--anaplan",
+        action="store_true",
+        help="also write the Anaplan-ready export to OUT/anaplan/ (list and module files, "
+        "manifest.json) and remaining_demand.csv",
+    )
+
+
+def _add_push(commands: argparse._SubParsersAction) -> None:
+    push = commands.add_parser(
+        "push",
+        help="load an Anaplan export into a model (bulk API v2)",
+        description="Upload each file of OUT/anaplan in chunks and run its import or process, "
+        "in the order of anaplan.toml; a failed task's dump is saved in OUT/anaplan/dumps/.",
+    )
+    push.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run with --anaplan")
+    push.add_argument("--config", required=True, metavar="FILE", help="anaplan.toml")
+    push.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    push.set_defaults(handler=_push)
+
+
+def _push(args: argparse.Namespace) -> int:
+    from . import anaplan_config, anaplan_push
+
+    config = anaplan_config.load(args.config)
+    say: Callable[[str], None] = (lambda _: None) if args.quiet else print
+    reports = anaplan_push.push(Path(args.out), config, say=say)
+    say(f"pushed {len(reports)} load(s) to model {config.model}")
+    return C.EXIT_OK
+
+
+def _add_anaplan_payload(commands: argparse._SubParsersAction) -> None:
+    payload = commands.add_parser(
+        "anaplan-payload",
+        help="print a signed body for Anaplan's certificate authentication",
+        description="Print the JSON body of POST /token/authenticate, signed with the private "
+        "key; the key's passphrase comes from ANAPLAN_KEY_PASSPHRASE or is asked for.",
+    )
+    payload.add_argument("--private-key", required=True, metavar="KEY", help="PEM private key")
+    payload.add_argument(
+        "--format",
+        choices=C.ANAPLAN_PAYLOAD_FORMATS,
+        default=C.ANAPLAN_PAYLOAD_FORMATS[0],
+        help="message format: v2 starts with the time (default), v1 is all random",
+    )
+    payload.set_defaults(handler=_anaplan_payload)
+
+
+def _anaplan_payload(args: argparse.Namespace) -> int:
+    import json
+
+    from . import anaplan_auth
+
+    key = anaplan_auth.load_private_key(args.private_key)
+    print(json.dumps(anaplan_auth.payload(key, args.format)))
+    return C.EXIT_OK
+
+
+# --- the optimizer (SPEC §4): --engine lp on run, and compare -------------------------------
+
+
+def _add_engine_options(command: argparse.ArgumentParser, engine: bool = True) -> None:
+    if engine:
+        command.add_argument(
+            "--engine",
+            choices=C.ENGINES,
+            default=C.ENGINE_GREEDY,
+            help="greedy = the FEFO rule (default); lp = the allocation that fills the most, "
+            "by linear programming",
+        )
+    command.add_argument(
+        "--solver", choices=C.SOLVERS, help="LP solver: cbc (bundled, default) or highs"
+    )
+    command.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop the LP after this long and keep the best solution found",
+    )
+
+
+def _engine_options(args: argparse.Namespace) -> dict:
+    """``allocate``'s LP keywords from the command line; the progress line unless --quiet."""
+    options = {"engine": getattr(args, "engine", C.ENGINE_GREEDY)}
+    if options["engine"] == C.ENGINE_LP or args.solver or args.time_limit is not None:
+        options |= {"solver": args.solver, "time_limit": args.time_limit}
+    if options["engine"] == C.ENGINE_LP:
+        options["progress"] = False if args.quiet else None
+    return options
+
+
+def _lp_notice(say: Callable[[str], None], lp: dict | None) -> None:
+    if lp is None:
+        return
+    say(
+        f"LP ({lp['solver']}): {lp['status']}, {lp['variables']:,} variables, "
+        f"{lp['constraints']:,} constraints in {lp['blocks']:,} "
+        f"block{'s' if lp['blocks'] != 1 else ''}; "
+        f"build {lp['build_s']:.2f} s, solve {lp['solve_s']:.2f} s"
+    )
+    if lp["status"] != C.LP_OPTIMAL:
+        _err(
+            f"warning: the LP solver did not finish ({lp['status']}): this is the best "
+            "solution it found, not a proven optimum"
+        )
+
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="run the greedy and the LP on the same input and compare them",
+        description="Allocate with the greedy and with the LP, write both result sets to "
+        "OUT/greedy and OUT/lp, the differences to compare_lots.csv and compare_demand.csv, "
+        "and say in compare.json whether the greedy is optimal.",
+    )
+    _inputs(compare)
+    compare.add_argument("--out", help=f"output folder (default: {C.DEFAULT_COMPARE_DIR})")
+    compare.add_argument("--order", choices=C.ORDERS, help="the greedy's serving order")
+    compare.add_argument("--as-of", metavar="YYYY-MM-DD", help="day 0 of the plan")
+    compare.add_argument(
+        "--horizon-end", metavar="YYYY-MM-DD", help="last day of the expiry-risk horizon"
+    )
+    compare.add_argument(
+        "--format", choices=C.FORMATS, help="also write forum.csv in greedy/ and lp/"
+    )
+    compare.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_engine_options(compare, engine=False)
+    compare.set_defaults(handler=_compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare, comparison_text
+
+    found = _resolve(args)
+    say: Callable[[str], None] = (lambda _: None) if args.quiet else print
+    inventory, demand, lanes, notices = _read(found)
+    _notices(say, notices)
+    options = found.options
+    formats = (options["format"],) if options.get("format") else ()
+    if formats and options["format"] not in C.FORMATS:
+        raise UsageError(
+            f"format {options['format']!r} is not known; use one of: {', '.join(C.FORMATS)}"
+        )
+    result = compare(
+        inventory,
+        demand,
+        lanes,
+        as_of=options.get("as_of"),
+        order=options.get("order", C.ORDER_REQUIREMENT),
+        horizon_end=options.get("horizon_end"),
+        solver=args.solver or C.SOLVER_CBC,
+        time_limit=args.time_limit,
+        progress=False if args.quiet else None,
+    )
+    out = Path(options.get("out") or C.DEFAULT_COMPARE_DIR)
+    result.write(out, formats=formats, protected=found.inputs)
+    say(comparison_text(result.report))
+    _lp_notice(lambda _: None, result.lp.summary["lp"])  # the warning only, on stderr
+    files = (C.COMPARE_LOTS_FILE, C.COMPARE_DEMAND_FILE, C.COMPARE_FILE)
+    say(f"wrote greedy/, lp/, {', '.join(files)} to {out}")
+    return C.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -55,7 +55,16 @@ DEMAND_FILE: Final = "demand.csv"
 SUMMARY_FILE: Final = "summary.json"
 FORUM_FILE: Final = "forum.csv"
 REMAINING_DEMAND_FILE: Final = "remaining_demand.csv"
+EXPIRY_RISK_FILE: Final = "expiry_risk.csv"
+RISK_BY_PERIOD_FILE: Final = "risk_by_period.csv"
 DEFAULT_OUT_DIR: Final = "consumption-out"
+ANAPLAN_DIR: Final = "anaplan"  # the Anaplan-ready export (SPEC §7), under the output folder
+ANAPLAN_PAYLOAD_FORMATS: Final = ("v2", "v1")  # certificate auth messages; v2 the default
+# ``consumption compare`` (SPEC §4): one folder per engine, and the comparison itself.
+COMPARE_LOTS_FILE: Final = "compare_lots.csv"
+COMPARE_DEMAND_FILE: Final = "compare_demand.csv"
+COMPARE_FILE: Final = "compare.json"
+DEFAULT_COMPARE_DIR: Final = "consumption-compare"
 
 # --- lot status and the reasons for stock left over ---------------------------
 STATUS_CONSUMED: Final = "consumed"
@@ -75,15 +84,25 @@ REASONS: Final = (
 # Why a demand line went short, in the ``reason`` column of demand.csv.
 SHORT_NO_INVENTORY: Final = "no_inventory"  # no stock of the item where the line is served
 SHORT_SHELF_LIFE: Final = "shelf_life"  # stock there, but all of it too short or expired
+SHORT_NOT_AVAILABLE: Final = "not_available"  # stock meets it, but arrives too late
 SHORT_EXHAUSTED: Final = "exhausted"  # eligible stock there, taken by lines served earlier
-SHORT_REASONS: Final = (SHORT_NO_INVENTORY, SHORT_SHELF_LIFE, SHORT_EXHAUSTED)
+SHORT_REASONS: Final = (SHORT_NO_INVENTORY, SHORT_SHELF_LIFE, SHORT_NOT_AVAILABLE, SHORT_EXHAUSTED)
 
 # --- run options -----------------------------------------------------------------
 ORDER_REQUIREMENT: Final = "requirement"
 ORDER_DUE: Final = "due"
-ORDERS: Final = (ORDER_REQUIREMENT,)
+ORDERS: Final = (ORDER_REQUIREMENT, ORDER_DUE)
 ENGINE_GREEDY: Final = "greedy"
-ENGINES: Final = (ENGINE_GREEDY,)
+ENGINE_LP: Final = "lp"
+ENGINES: Final = (ENGINE_GREEDY, ENGINE_LP)
+SOLVER_CBC: Final = "cbc"  # bundled with PuLP 3.x
+SOLVER_HIGHS: Final = "highs"  # through highspy, the optional extra consumption[highs]
+SOLVERS: Final = (SOLVER_CBC, SOLVER_HIGHS)
+# What a solve ended with, in summary.json and compare.json (the worst block's status).
+LP_OPTIMAL: Final = "optimal"
+LP_TIME_LIMIT: Final = "time_limit"  # stopped at --time-limit: the best solution found
+LP_NOT_SOLVED: Final = "not_solved"  # the solver gave up for another reason
+LP_STATUSES: Final = (LP_OPTIMAL, LP_TIME_LIMIT, LP_NOT_SOLVED)
 FORMAT_FORUM: Final = "forum"
 FORMATS: Final = (FORMAT_FORUM,)
 

@@ -12,10 +12,11 @@ import pandas as pd
 import pyarrow as pa
 
 from . import constants as C
-from . import forum, summary
+from . import forum, risk, summary
+from .anaplan_export import write_export
 from .greedy import Allocation
 from .instance import Instance
-from .lots import reasons, requirement_considered, short_reasons, statuses
+from .lots import reach, reasons, short_reasons, statuses
 from .quantities import quantity
 from .writing import staged_outputs, write_csv, write_json
 
@@ -35,6 +36,19 @@ class Result:
     decimals: int
     instance: Instance = field(repr=False)
     allocation: Allocation = field(repr=False)
+    horizon: int = 0  # last day of the planning horizon, for the expiry risk
+
+    @cached_property
+    def expiry_risk(self) -> pd.DataFrame | None:
+        """Lots with stock left: unsellable date, at risk or not, value (dates only)."""
+        if not self.instance.has_dates:
+            return None
+        return risk.expiry_risk(self.instance, self.lots, self.horizon)
+
+    @cached_property
+    def risk_by_period(self) -> pd.DataFrame | None:
+        """At-risk quantity and value by item, location and month (dates only)."""
+        return None if self.expiry_risk is None else risk.risk_by_period(self.expiry_risk)
 
     @cached_property
     def _remaining(self) -> forum.RemainingDemand:
@@ -56,19 +70,30 @@ class Result:
         *,
         formats: tuple[str, ...] = (),
         protected: tuple[Path, ...] = (),
+        anaplan: bool = False,
     ) -> list[Path]:
         """Write every §6 output into ``out_dir``, each file replaced atomically.
 
-        ``protected`` are input files that must never be overwritten.
+        ``protected`` are input files that must never be overwritten. ``anaplan``
+        adds the §7 export under ``out_dir/anaplan/``, staged with the rest.
         """
         out = Path(out_dir)
         with staged_outputs(out, protected) as staging:
             write_csv(staging / C.LOTS_FILE, self.lots, self.decimals)
             write_csv(staging / C.ALLOCATIONS_FILE, self.allocations, self.decimals)
             write_csv(staging / C.DEMAND_FILE, self.demand, self.decimals)
+            if self.expiry_risk is not None and self.risk_by_period is not None:
+                money = {risk.VALUE: risk.MONEY_DECIMALS}
+                write_csv(staging / C.EXPIRY_RISK_FILE, self.expiry_risk, self.decimals, money)
+                write_csv(
+                    staging / C.RISK_BY_PERIOD_FILE, self.risk_by_period, self.decimals, money
+                )
             if C.FORMAT_FORUM in formats:
                 write_csv(staging / C.FORUM_FILE, self.forum, self.decimals)
+            if C.FORMAT_FORUM in formats or anaplan:
                 write_csv(staging / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals)
+            if anaplan:
+                write_export(staging / C.ANAPLAN_DIR, self)
             write_json(staging / C.SUMMARY_FILE, self.summary)
             written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
         return [out / p for p in written]
@@ -80,6 +105,7 @@ def build_result(
     inventory: pd.DataFrame,
     demand: pd.DataFrame,
     run: dict[str, Any],
+    horizon_end: np.datetime64 | None = None,
 ) -> Result:
     """Turn an engine's arrays into the §6 frames and the summary."""
     lots = lots_frame(inst, alloc)
@@ -91,6 +117,7 @@ def build_result(
         decimals=inst.decimals,
         instance=inst,
         allocation=alloc,
+        horizon=risk.horizon_day(inst, horizon_end),
     )
     result.summary = summary.build(result, run)
     return result
@@ -99,10 +126,6 @@ def build_result(
 def _coded(codes: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
     """Integer codes with their names: becomes a pandas Categorical without copying."""
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), names)
-
-
-def _no_dates(n: int) -> np.ndarray:
-    return np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
 
 
 def _frame(columns: dict[str, Any], nullable: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -144,14 +167,15 @@ def _line_labels_at(demand: pd.DataFrame, line: np.ndarray) -> pa.Array:
 def lots_frame(inst: Instance, alloc: Allocation) -> pd.DataFrame:
     d = inst.decimals
     remaining = inst.lot_qty - alloc.consumed
-    considered = requirement_considered(inst)
+    demand = reach(inst)
+    considered = demand.considered
     frame = _frame(
         {
             C.ITEM: _coded(inst.lot_item, inst.items),
             C.LOCATION: _coded(inst.lot_location, inst.locations),
             C.LOT: inst.lot_id,
             C.SHELF_LIFE: inst.lot_key,
-            C.EXPIRY_DATE: _no_dates(inst.n_lots),
+            C.EXPIRY_DATE: inst.dates(inst.lot_key),
             C.RANK: inst.lot_rank,
             C.QTY: quantity(inst.lot_qty, d),
             C.REQUIREMENT_CONSIDERED: considered,
@@ -161,7 +185,7 @@ def lots_frame(inst: Instance, alloc: Allocation) -> pd.DataFrame:
         nullable={C.REQUIREMENT_CONSIDERED: considered < 0},
     )
     frame[C.STATUS] = statuses(inst.lot_qty, alloc.consumed)
-    frame[C.REASON] = reasons(inst, remaining, considered)
+    frame[C.REASON] = reasons(inst, remaining, demand)
     return frame
 
 
@@ -175,7 +199,7 @@ def allocations_frame(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -
             C.LINE: _line_labels_at(demand, line),
             C.DEMAND_LOCATION: _coded(inst.line_location[line], inst.locations),
             C.REQUIREMENT: inst.line_requirement[line],
-            C.DUE_DATE: _no_dates(len(lot)),
+            C.DUE_DATE: inst.dates(inst.line_due[line]),
             C.QTY: quantity(alloc.pair_qty, inst.decimals),
         }
     )
@@ -202,7 +226,7 @@ def _demand_columns(inst: Instance, alloc: Allocation, demand: pd.DataFrame) -> 
             C.LOCATION: _coded(inst.line_location, inst.locations),
             C.CUSTOMER: customer,
             C.REQUIREMENT: inst.line_requirement,
-            C.DUE_DATE: _no_dates(n),
+            C.DUE_DATE: inst.dates(inst.line_due),
             C.PRIORITY: inst.line_priority,
             C.QTY: quantity(inst.line_qty, d),
             C.FILLED: quantity(alloc.filled, d),
