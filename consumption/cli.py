@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         as_of=options.get("as_of"),
         order=options.get("order", C.ORDER_REQUIREMENT),
         horizon_end=options.get("horizon_end"),
-        **_engine_options(args),
+        **_engine_options(args, options),
     )
     formats = (options["format"],) if options.get("format") else ()
     if formats and options["format"] not in C.FORMATS:
@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
     written = result.write(
-        out, formats=formats, protected=found.inputs, anaplan=getattr(args, "anaplan", False)
+        out, formats=formats, protected=found.inputs, anaplan=bool(options.get("anaplan"))
     )
     if C.FORMAT_FORUM in formats and len(result.forum) <= C.MAX_ROWS_PRINTED:
         say(table_text(result.forum, result.decimals))
@@ -215,6 +215,7 @@ def _add_anaplan_flag(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--anaplan",
         action="store_true",
+        default=None,  # None: not given, so scenario.toml may decide
         help="also write the Anaplan-ready export to OUT/anaplan/ (list and module files, "
         "manifest.json) and remaining_demand.csv",
     )
@@ -278,7 +279,6 @@ def _add_engine_options(command: argparse.ArgumentParser, engine: bool = True) -
         command.add_argument(
             "--engine",
             choices=C.ENGINES,
-            default=C.ENGINE_GREEDY,
             help="greedy = the FEFO rule (default); lp = the allocation that fills the most, "
             "by linear programming",
         )
@@ -293,11 +293,12 @@ def _add_engine_options(command: argparse.ArgumentParser, engine: bool = True) -
     )
 
 
-def _engine_options(args: argparse.Namespace) -> dict:
-    """``allocate``'s LP keywords from the command line; the progress line unless --quiet."""
-    options = {"engine": getattr(args, "engine", C.ENGINE_GREEDY)}
-    if options["engine"] == C.ENGINE_LP or args.solver or args.time_limit is not None:
-        options |= {"solver": args.solver, "time_limit": args.time_limit}
+def _engine_options(args: argparse.Namespace, given: dict) -> dict:
+    """``allocate``'s LP keywords from the options; the progress line unless --quiet."""
+    options = {"engine": given.get("engine") or C.ENGINE_GREEDY}
+    solver, time_limit = given.get("solver"), given.get("time_limit")
+    if options["engine"] == C.ENGINE_LP or solver or time_limit is not None:
+        options |= {"solver": solver, "time_limit": time_limit}
     if options["engine"] == C.ENGINE_LP:
         options["progress"] = False if args.quiet else None
     return options

@@ -13,14 +13,19 @@ SCENARIO_FILE = "scenario.toml"
 INVENTORY_FILE = "inventory.csv"
 DEMAND_FILE = "demand.csv"
 # Options a scenario may set; the command line overrides each of them.
-RUN_OPTIONS = {
+RUN_OPTIONS: dict[str, type | tuple[type, ...]] = {
     "format": str,
     "out": str,
     "order": str,
     "as_of": str,
     "horizon_end": str,
     "lanes": str,
+    "engine": str,
+    "solver": str,
+    "time_limit": (int, float),
+    "anaplan": bool,
 }
+_KINDS = {str: 'text, in quotes (as_of = "2026-12-01")', bool: "true or false"}
 LANES_FILE = "lanes.csv"
 _PATH_OPTIONS = ("out", "lanes")
 
@@ -66,10 +71,11 @@ def load(folder: str | Path) -> Scenario:
                 f"{folder / SCENARIO_FILE}: unknown run option {key!r}; "
                 f"accepted: {', '.join(sorted(RUN_OPTIONS))}"
             )
-        if not isinstance(value, RUN_OPTIONS[key]):
+        kind = RUN_OPTIONS[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise UsageError(
-                f"{folder / SCENARIO_FILE}: run option {key!r} must be text, "
-                'in quotes (as_of = "2026-12-01")'
+                f"{folder / SCENARIO_FILE}: run option {key!r} must be "
+                f"{_KINDS.get(kind, 'a number of seconds')}"
             )
     for key in _PATH_OPTIONS:  # paths in scenario.toml are relative to its folder
         if options.get(key) is not None:

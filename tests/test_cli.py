@@ -123,6 +123,8 @@ def test_a_failed_run_keeps_the_previous_outputs(files: tuple[Path, Path], tmp_p
         ("[run]\ncolour = 'blue'\n", "unknown run option 'colour'"),
         ("[run\n", "not valid TOML"),
         ("speed = 3\n", "unknown key(s) speed"),
+        ("[run]\ntime_limit = 'soon'\n", "must be a number of seconds"),
+        ("[run]\nanaplan = 'yes'\n", "must be true or false"),
     ],
 )
 def test_scenario_mistakes_are_usage_errors(
@@ -194,3 +196,17 @@ def test_short_lines_say_why(tmp_path: Path) -> None:
         ("0", "no_inventory"),  # no C at all: short, not an error
         ("0", "shelf_life"),
     ]
+
+
+def test_scenario_can_choose_the_engine_and_the_export(tmp_path: Path) -> None:
+    scenario = tmp_path / "s"
+    shutil.copytree(FORUM, scenario)
+    (scenario / "scenario.toml").write_text('[run]\nengine = "lp"\nanaplan = true\n')
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == C.EXIT_OK
+    assert json.loads((out / C.SUMMARY_FILE).read_text())["run"]["engine"] == "lp"
+    assert (out / C.ANAPLAN_DIR / "manifest.json").is_file()
+    # The command line still wins over the scenario.
+    again = tmp_path / "again"
+    assert main(["run", str(scenario), "--out", str(again), "--engine", "greedy", "--quiet"]) == 0
+    assert json.loads((again / C.SUMMARY_FILE).read_text())["run"]["engine"] == "greedy"
