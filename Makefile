@@ -3,7 +3,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench bench-scale clean
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernel.py
+
+# Every ratio of SPEC §9 at 10k to 10M lots (several minutes; see benchmarks/RESULTS.md).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/run.py --size 10k 100k 1M 10M
 
 clean:
 	rm -rf $(VENV) consumption-out .pytest_cache .ruff_cache

@@ -39,8 +39,9 @@ def allocate(
     ``horizon_end`` bounds the expiry risk (default: the last due date).
     ``engine="lp"`` solves the LP of SPEC §4 instead of running the greedy:
     ``solver`` is ``"cbc"`` (default) or ``"highs"``, ``time_limit`` bounds the
-    solve in seconds, ``progress`` shows a progress line on stderr (None: on a
-    terminal only); the summary's ``lp`` entry says how the solve went.
+    solve in seconds; the summary's ``lp`` entry says how the solve went.
+    ``progress`` shows a progress line on stderr, counting greedy passes or LP
+    blocks (None: on a terminal only, False: never).
 
     >>> inv = pd.DataFrame({"item": ["A"] * 3, "lot": ["1234", "5678", "9876"],
     ...                     "qty": [500, 600, 7000], "shelf_life": [190, 211, 345]})
@@ -62,7 +63,7 @@ def allocate(
         solver = solver or C.SOLVER_CBC
         alloc, lp_report = allocate_lp(inst, solver, time_limit, progress)
     else:
-        alloc = allocate_greedy(inst, order)
+        alloc = allocate_greedy(inst, order, progress)
     invariants.check(inst, alloc)
     allocated = time.perf_counter()
     run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon)

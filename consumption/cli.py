@@ -147,15 +147,15 @@ def _resolve(args: argparse.Namespace) -> scenario_files.Scenario:
     return scenario_files.Scenario(found.inventory, found.demand, options, found.description)
 
 
-def _read(found: scenario_files.Scenario) -> Inputs:
+def _read(found: scenario_files.Scenario, progress: bool | None = None) -> Inputs:
     """Every input file, reporting all files' problems at once under one cap."""
-    return read_inputs(found.inventory, found.demand, found.lanes)
+    return read_inputs(found.inventory, found.demand, found.lanes, progress=progress)
 
 
 def _run(args: argparse.Namespace) -> int:
     found = _resolve(args)
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print
-    inventory, demand, lanes, notices = _read(found)
+    inventory, demand, lanes, notices = _read(found, False if args.quiet else None)
     _notices(say, notices)
     options = found.options
     result = allocate(
@@ -294,13 +294,12 @@ def _add_engine_options(command: argparse.ArgumentParser, engine: bool = True) -
 
 
 def _engine_options(args: argparse.Namespace, given: dict) -> dict:
-    """``allocate``'s LP keywords from the options; the progress line unless --quiet."""
+    """``allocate``'s engine keywords from the options; the progress line unless --quiet."""
     options = {"engine": given.get("engine") or C.ENGINE_GREEDY}
     solver, time_limit = given.get("solver"), given.get("time_limit")
     if options["engine"] == C.ENGINE_LP or solver or time_limit is not None:
         options |= {"solver": solver, "time_limit": time_limit}
-    if options["engine"] == C.ENGINE_LP:
-        options["progress"] = False if args.quiet else None
+    options["progress"] = False if args.quiet else None
     return options
 
 
@@ -348,7 +347,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     found = _resolve(args)
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print
-    inventory, demand, lanes, notices = _read(found)
+    inventory, demand, lanes, notices = _read(found, False if args.quiet else None)
     _notices(say, notices)
     options = found.options
     formats = (options["format"],) if options.get("format") else ()

@@ -18,7 +18,8 @@ import numpy as np
 from . import constants as C
 from .general import general_pass
 from .instance import Instance
-from .kernel import PassResult, nested_pass
+from .kernel import PassResult, SortedKeys, nested_pass
+from .progress import Progress
 from .routes import Route, route
 from .segments import run_starts
 
@@ -43,8 +44,16 @@ class Allocation:
     general_blocks: int = 0
 
 
-def allocate_greedy(inst: Instance, order: str = C.ORDER_REQUIREMENT) -> Allocation:
-    """Run every pass and gather per-lot, per-line and per-pair results."""
+def allocate_greedy(
+    inst: Instance, order: str = C.ORDER_REQUIREMENT, progress: bool | None = None
+) -> Allocation:
+    """Run every pass and gather per-lot, per-line and per-pair results.
+
+    ``progress``: a line on stderr counting the passes (None: on a terminal only),
+    since ``--order due`` over a year of due dates runs hundreds of them.
+    """
+    bar = Progress("greedy pass", show=progress)
+    packed = SortedKeys.of(inst.lot_group, inst.lot_key)  # once, not once per pass
     stock = np.where(inst.lot_expired, 0, inst.lot_qty)
     filled = np.zeros(inst.n_lines, dtype=np.int64)
     lots, lines, qtys = [], [], []
@@ -57,7 +66,7 @@ def allocate_greedy(inst: Instance, order: str = C.ORDER_REQUIREMENT) -> Allocat
                 continue
             for part in _passes(inst, way, order):
                 wanted = inst.line_qty[part.lines] - filled[part.lines]
-                result, nested, general = _serve(inst, stock, part, wanted)
+                result, nested, general = _serve(inst, stock, part, wanted, packed)
                 passes += 1
                 nested_blocks += nested
                 general_blocks += general
@@ -66,6 +75,8 @@ def allocate_greedy(inst: Instance, order: str = C.ORDER_REQUIREMENT) -> Allocat
                 lots.append(result.pair_lot)
                 lines.append(part.lines[result.pair_line])
                 qtys.append(result.pair_qty)
+                bar.step()
+    bar.done()
     pair_lot, pair_line, pair_qty = _concat(lots), _concat(lines), _concat(qtys)
     # One pass yields pairs in lot order already; several must be merged.
     by_lot = np.argsort(pair_lot, kind="stable") if len(lots) > 1 else slice(None)
@@ -103,7 +114,7 @@ def _sorted(way: Route, by: np.ndarray) -> Route:
 
 
 def _serve(
-    inst: Instance, stock: np.ndarray, way: Route, wanted: np.ndarray
+    inst: Instance, stock: np.ndarray, way: Route, wanted: np.ndarray, packed: SortedKeys
 ) -> tuple[PassResult, int, int]:
     """One pass: nested groups through the running maximum, the rest sequentially."""
     nested_line = _nested_lines(inst, stock, way)
@@ -118,7 +129,7 @@ def _serve(
             n_nested += blocks
             part = nested_pass(
                 inst.lot_group, inst.lot_key, stock,
-                way.group[pick], way.threshold[pick], wanted[pick],
+                way.group[pick], way.threshold[pick], wanted[pick], packed,
             )  # fmt: skip
         else:
             n_general += blocks

@@ -54,12 +54,14 @@ def nested_pass(
     line_group: np.ndarray,
     line_threshold: np.ndarray,
     line_qty: np.ndarray,
+    lots: SortedKeys | None = None,
 ) -> PassResult:
     """Serve lines from lots when eligible sets are nested.
 
     Lots must be sorted by (group, key) (FEFO order), lines by group and then
     in serving order with non-decreasing thresholds. ``lot_qty`` is the stock
     each lot still has; a lot with none simply occupies no room on the axis.
+    ``lots`` is ``SortedKeys.of(lot_group, lot_key)`` when the caller keeps it.
 
     >>> r = nested_pass(np.array([0, 0, 0]), np.array([190, 211, 345]),
     ...                 np.array([500, 600, 7000]), np.array([0, 0]),
@@ -70,7 +72,8 @@ def nested_pass(
     if not is_nested(line_group, line_threshold):
         raise ValueError("thresholds must not fall inside a group: this pass is not nested")
     axis = np.concatenate(([0], np.cumsum(lot_qty, dtype=np.int64)))
-    first = _first_eligible(lot_group, lot_key, line_group, line_threshold)
+    lots = lots if lots is not None else SortedKeys.of(lot_group, lot_key)
+    first = lots.search(line_group, line_threshold, side="left")
     group_lo = axis[np.searchsorted(lot_group, line_group, side="left")]
     group_hi = axis[np.searchsorted(lot_group, line_group, side="right")]
     start, end = _served_intervals(line_group, axis[first], group_lo, group_hi, line_qty)
@@ -84,11 +87,56 @@ def nested_pass(
     return PassResult(filled, consumed, pair_lot, pair_line, pair_qty)
 
 
-def _first_eligible(
-    lot_group: np.ndarray, lot_key: np.ndarray, line_group: np.ndarray, threshold: np.ndarray
-) -> np.ndarray:
-    """Index of the first lot of the line's group whose key reaches the threshold."""
-    return search_groups(lot_group, lot_key, line_group, threshold, side="left")
+@dataclass(frozen=True)
+class SortedKeys:
+    """Elements sorted by (group, key), packed once into int64 for repeated searches.
+
+    Packing ten million lots costs about what one search of them costs; the
+    greedy searches the same lots once per pass (a year of weekly due dates is
+    52 passes or more), so it packs them once and keeps this.
+    """
+
+    low: int
+    high: int
+    shift: int
+    packed: np.ndarray
+
+    @classmethod
+    def of(cls, group: np.ndarray, key: np.ndarray) -> SortedKeys:
+        if len(key) == 0:
+            return cls(0, 0, 1, np.zeros(0, dtype=np.int64))
+        low, high = int(key.min()), int(key.max())
+        shift = (high - low + 2).bit_length()
+        _check_fits(int(group.max(initial=0)), shift)
+        return cls(low, high, shift, (group.astype(np.int64) << shift) | (key - low))
+
+    def search(
+        self, query_group: np.ndarray, query_key: np.ndarray, side: str = "left"
+    ) -> np.ndarray:
+        """``searchsorted`` of (group, key) queries; never leaves the query's group.
+
+        A key below every key of the group lands on the group's first element,
+        one above all on its end.
+        """
+        if len(self.packed) == 0:
+            return np.zeros(len(query_group), dtype=_INDEX)
+        _check_fits(int(query_group.max(initial=0)), self.shift)
+        # Query keys are clipped into the packed key range, so that one
+        # searchsorted answers every query.
+        offset = np.clip(query_key, self.low, self.high + 1) - self.low
+        queries = (query_group.astype(np.int64) << self.shift) | offset
+        found = np.searchsorted(self.packed, queries, side=side)
+        if side == "right":
+            # Clipping lifted a query below every key to the lowest key; step back
+            # over the elements equal to it so that none of them counts as found.
+            below = query_key < self.low
+            found[below] = np.searchsorted(self.packed, queries[below], side="left")
+        return found
+
+
+def _check_fits(top: int, shift: int) -> None:
+    if (top + 1) >> (62 - shift):
+        raise OverflowError("too many groups for the key range to be packed into int64")
 
 
 def search_groups(
@@ -103,25 +151,7 @@ def search_groups(
     The result never leaves the query's group: a key below every key of the
     group lands on the group's first element, one above all on its end.
     """
-    if len(key) == 0:
-        return np.zeros(len(query_group), dtype=_INDEX)
-    low, high = int(key.min()), int(key.max())
-    shift = (high - low + 2).bit_length()
-    top = int(max(group.max(initial=0), query_group.max(initial=0)))
-    if (top + 1) >> (62 - shift):
-        raise OverflowError("too many groups for the key range to be packed into int64")
-    # One sorted int64 array of (group, key) lets a single searchsorted answer
-    # every query; query keys are clipped into the packed key range.
-    packed = (group.astype(np.int64) << shift) | (key - low)
-    offset = np.clip(query_key, low, high + 1) - low
-    queries = (query_group.astype(np.int64) << shift) | offset
-    found = np.searchsorted(packed, queries, side=side)
-    if side == "right":
-        # Clipping lifted a query below every key to the lowest key; step back
-        # over the elements equal to it so that none of them counts as found.
-        below = query_key < low
-        found[below] = np.searchsorted(packed, queries[below], side="left")
-    return found
+    return SortedKeys.of(group, key).search(query_group, query_key, side)
 
 
 def _served_intervals(

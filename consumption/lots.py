@@ -36,24 +36,45 @@ class Reach:
 
 
 def reach(inst: Instance) -> Reach:
-    """Per lot, from the (line, route) pairs sorted by threshold and running maxima."""
-    routes = all_routes(inst)
-    by = np.lexsort((routes.threshold, routes.group))
-    group, threshold = routes.group[by], routes.threshold[by]
-    requirement = cummax_within(inst.line_requirement[routes.lines[by]], group)
-    ship = cummax_within(routes.ship[by], group)
-    near = np.minimum(np.searchsorted(group, inst.lot_group), max(len(group) - 1, 0))
-    reached = group[near] == inst.lot_group if len(group) else np.zeros(inst.n_lots, bool)
+    """Per lot, from the (line, route) pairs sorted by threshold and running maxima.
+
+    Only the last pair of each (group, threshold) run can be the one a lot finds,
+    so the running maxima are cut down to those: a few per group and requirement,
+    small enough that the millions of lot lookups stay in cache.
+    """
+    group, threshold, requirement, ship = _threshold_steps(inst)
+    if len(group) == 0:
+        none = np.zeros(inst.n_lots, dtype=bool)
+        return Reach(none, np.full(inst.n_lots, -1, np.int64), np.full(inst.n_lots, _LOW))
+    near = np.minimum(np.searchsorted(group, inst.lot_group), len(group) - 1)
+    reached = group[near] == inst.lot_group
     at = search_groups(group, threshold, inst.lot_group, inst.lot_key, side="right") - 1
     # ``at`` never passes the lot's group; stepping back from its first pair lands
     # on another group or at -1.
-    found = (at >= 0) & ~inst.lot_expired
-    found[found] = group[at[found]] == inst.lot_group[found]
-    considered = np.full(inst.n_lots, -1, dtype=np.int64)
-    latest = np.full(inst.n_lots, _LOW, dtype=np.int64)
-    considered[found] = requirement[at[found]]
-    latest[found] = ship[at[found]]
+    step = np.maximum(at, 0)
+    found = (at >= 0) & ~inst.lot_expired & (group[step] == inst.lot_group)
+    considered = np.where(found, requirement[step], -1)
+    latest = np.where(found, ship[step], _LOW)
     return Reach(reached, considered, latest)
+
+
+def _threshold_steps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (group, threshold) reached by some (line, route): the largest requirement and
+    latest ship day among the pairs of that group with that threshold or a lower one."""
+    routes = all_routes(inst)
+    if len(routes.lines) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    low = int(routes.threshold.min())
+    shift = (int(routes.threshold.max()) - low + 1).bit_length()
+    # Groups and thresholds pack into one int64 (both far below 2**31 in range): one
+    # argsort instead of a two-key lexsort; ties need no order, only maxima are kept.
+    by = np.argsort((routes.group << shift) | (routes.threshold - low))
+    group, threshold = routes.group[by], routes.threshold[by]
+    requirement = cummax_within(inst.line_requirement[routes.lines[by]], group)
+    ship = cummax_within(routes.ship[by], group)
+    last = np.r_[(group[1:] != group[:-1]) | (threshold[1:] != threshold[:-1]), True]
+    return group[last], threshold[last], requirement[last], ship[last]
 
 
 def statuses(qty: np.ndarray, consumed: np.ndarray) -> pd.Categorical:

@@ -53,9 +53,7 @@ availability.
 from __future__ import annotations
 
 import itertools
-import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +64,7 @@ from . import solvers
 from .greedy import Allocation
 from .instance import Instance
 from .kernel import search_groups
+from .progress import Progress
 from .routes import route
 from .segments import cumsum_within, expand, run_starts
 
@@ -174,7 +173,10 @@ def allocate_lp(
     blocks = block_bounds(triples, BLOCK_VARIABLES[solver])
     report.demand_classes = len(classes.qty)
     report.build_s += time.perf_counter() - clock
-    show = _Progress(len(blocks) - 1, progress)
+    total = len(blocks) - 1
+    # Unasked, a line is only worth drawing when there is more than one block to count.
+    auto = None if total > 1 else False
+    show = Progress("LP block", total, show=auto if progress is None else progress, keep=True)
     lots, cls, qtys = [], [], []
     for lo, hi in itertools.pairwise(blocks):
         started = time.perf_counter()
@@ -424,25 +426,3 @@ def _count(report: LpReport, status: str, block: solvers.Block) -> None:
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-class _Progress:
-    """``LP block 3/10`` on stderr, rewritten in place; only on a terminal, only when useful."""
-
-    def __init__(self, total: int, show: bool | None) -> None:
-        if show is None:
-            show = total > 1 and sys.stderr.isatty()
-        self.total, self.show, self.done_ = total, show, 0
-        self.start = time.perf_counter()
-        self._say: Callable[[str], None] = lambda text: print(text, end="", file=sys.stderr)
-
-    def step(self) -> None:
-        self.done_ += 1
-        if self.show:
-            elapsed = time.perf_counter() - self.start
-            bar = "#" * (20 * self.done_ // self.total)
-            self._say(f"\rLP block {self.done_}/{self.total} [{bar:<20}] {elapsed:.1f} s")
-
-    def done(self) -> None:
-        if self.show and self.done_:
-            self._say("\n")

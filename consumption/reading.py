@@ -41,6 +41,7 @@ import pyarrow.csv as pacsv
 from consumption import constants as c
 from consumption import schema as s
 from consumption.errors import InputError, Problem
+from consumption.progress import Progress
 from consumption.schema import Column, Kind, Table
 from consumption.textcodes import duplicate_rows, string_buffers
 
@@ -107,24 +108,33 @@ class Inputs(NamedTuple):
     notices: list[str]
 
 
-def read_inputs(inventory: PathLike, demand: PathLike, lanes: PathLike | None = None) -> Inputs:
+def read_inputs(
+    inventory: PathLike,
+    demand: PathLike,
+    lanes: PathLike | None = None,
+    progress: bool | None = None,
+) -> Inputs:
     """Read every input file, raising one ``InputError`` with the problems of all of them.
 
     A planner who fixes the inventory should not learn about the demand file's
     problems only on the next run, so no file stops the reading of another.
     Notices (ignored columns, skipped empty rows, lanes naming unknown
     locations) are collected in ``Inputs.notices``; none of them is an error.
+    ``progress``: a line on stderr naming the file and stage being read (None:
+    on a terminal only), since ten million rows take seconds per file.
     """
     jobs = [(inventory, s.INVENTORY), (demand, s.DEMAND)]
     if lanes is not None:
         jobs.append((lanes, s.LANES))
     frames: list[pd.DataFrame] = []
     errors: list[InputError] = []
-    for path, table in jobs:
-        try:
-            frames.append(read_table(path, table))
-        except InputError as error:
-            errors.append(error)
+    with Progress("reading", len(jobs), show=progress) as bar:
+        for path, table in jobs:
+            try:
+                frames.append(read_table(path, table, bar))
+            except InputError as error:
+                errors.append(error)
+            bar.step()
     if errors:
         raise _merge_errors(errors)
     notices = [notice for frame in frames for notice in frame.attrs["notices"]]
@@ -141,20 +151,25 @@ def validate_files(
     return read_inputs(inventory, demand, lanes).notices
 
 
-def read_table(path: PathLike, table: Table) -> pd.DataFrame:
+def read_table(path: PathLike, table: Table, progress: Progress | None = None) -> pd.DataFrame:
     """Read one CSV file as ``table`` describes it (the work behind ``read_*``).
 
     The frame's ``attrs``: ``source`` (the path as given), ``sha256`` (of the
     file's bytes, for the run summary), ``notices`` (list of str: ignored
     columns, skipped empty rows) and ``headers`` (canonical name -> header as
     written, so that later messages can use the planner's own words).
+    ``progress`` is told each stage (``read_inputs`` draws the line).
     """
     file = os.fspath(path)
+    say = progress.note if progress is not None else _silent
+    say(f"{Path(file).name}: loading")
     raw = _load(file)
     data, start = _as_utf8(raw, file)
     header = _read_header(data, start, file)
     matched = _match_columns(header, table, file)
+    say(f"{Path(file).name}: parsing {len(raw) / 1e6:,.0f} MB")
     rows = _parse_rows(data, header, matched, file)
+    say(f"{Path(file).name}: checking {rows.count:,} rows")
     checked = _check_table(table, header, matched, rows, file)
     if matched.problems or checked.pending or rows.ragged:
         _raise_problems(matched.problems, checked.pending, rows, data, header, file)
@@ -167,6 +182,10 @@ def read_table(path: PathLike, table: Table) -> pd.DataFrame:
     # Spares the engine a second search for duplicate lots in a frame read here.
     checked.frame.attrs[c.ATTR_KEYS_UNIQUE] = True
     return checked.frame
+
+
+def _silent(_: str) -> None:
+    """Where no progress line is drawn, stages go nowhere."""
 
 
 # --- the whole file: bytes, encoding ---------------------------------------------------

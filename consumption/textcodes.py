@@ -28,17 +28,26 @@ def factorize_sorted(*arrays: pa.Array) -> tuple[list[np.ndarray], pa.Array]:
     >>> [c.tolist() for c in codes], uniques.to_pylist()
     ([[1, 0], [2, 0]], ['a', 'b', 'c'])
     """
-    combined = pa.concat_arrays([a.cast(pa.large_string()) for a in arrays])
-    encoded = pc.dictionary_encode(combined)
-    dictionary = encoded.dictionary
+    texts = [a.cast(pa.large_string()) for a in arrays]
+    # Encoding the arrays as chunks of one column shares a single hash table
+    # without first copying ten million strings into one array.
+    encoded = pc.dictionary_encode(pa.chunked_array(texts, type=pa.large_string()))
+    chunks = encoded.chunks
+    shared = len(texts) > 0 and [len(c) for c in chunks] == [len(t) for t in texts]
+    if not shared or any(not c.dictionary.equals(chunks[0].dictionary) for c in chunks[1:]):
+        chunks = _split(pc.dictionary_encode(pa.concat_arrays(texts)), [len(t) for t in texts])
+    dictionary = chunks[0].dictionary
     order = pc.sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = rank[indices] if len(indices) else np.zeros(0, dtype=np.int32)
-    bounds = np.cumsum([0] + [len(a) for a in arrays])
-    parts = [codes[lo:hi] for lo, hi in itertools.pairwise(bounds)]
+    parts = [rank[c.indices.to_numpy(zero_copy_only=False)] for c in chunks]
     return parts, dictionary.take(order)
+
+
+def _split(encoded: pa.DictionaryArray, lengths: list[int]) -> list[pa.DictionaryArray]:
+    """One encoded array cut back into the pieces it was concatenated from."""
+    bounds = np.cumsum([0, *lengths])
+    return [encoded.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
 
 
 # Text up to this many UTF-8 bytes is turned into big-endian 64-bit words, which
@@ -96,21 +105,23 @@ def ordinal_codes(matrix: np.ndarray, max_bits: int) -> tuple[np.ndarray, int] |
     >>> codes.tolist(), bits
     ([1, 2, 0, 2], 2)
     """
-    codes = np.zeros(len(matrix), dtype=np.uint64)
-    bits = 0
     if len(matrix) == 0:
-        return codes, bits
+        return np.zeros(0, dtype=np.uint64), 0
     varying = np.flatnonzero(matrix.min(axis=0) != matrix.max(axis=0))
-    for column in np.ascontiguousarray(matrix[:, varying].T):  # byte positions, not rows
-        present = np.bincount(column, minlength=256) > 0
-        count = int(present.sum())
-        width = (count - 1).bit_length()
-        bits += width
-        if bits > max_bits:
-            return None
-        rank = (np.cumsum(present) - 1).astype(np.uint64)
-        codes = (codes << np.uint64(width)) | rank[column]
-    return codes, bits
+    columns = np.ascontiguousarray(matrix[:, varying].T)  # byte positions, not rows
+    present = [np.bincount(column, minlength=256) > 0 for column in columns]
+    widths = [(int(p.sum()) - 1).bit_length() for p in present]
+    bits = sum(widths)
+    if bits > max_bits:
+        return None
+    # Widths are known before any code is built, so the codes are accumulated in
+    # place and, when they fit, in 32 bits: half the memory traffic at 10M rows.
+    dtype = np.uint32 if bits <= 32 else np.uint64
+    codes = np.zeros(len(matrix), dtype=dtype)
+    for column, seen, width in zip(columns, present, widths, strict=True):
+        codes <<= dtype(width)
+        codes |= (np.cumsum(seen) - 1).astype(dtype)[column]
+    return codes.astype(np.uint64, copy=False), bits
 
 
 def argsort_with_text_ties(
