@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -59,12 +60,17 @@ def allocate(
     inst = encode(inventory, demand, lanes, day0)
     encoded = time.perf_counter()
     lp_report = None
-    if engine == C.ENGINE_LP:
-        solver = solver or C.SOLVER_CBC
-        alloc, lp_report = allocate_lp(inst, solver, time_limit, progress)
-    else:
-        alloc = allocate_greedy(inst, order, progress)
-    invariants.check(inst, alloc)
+    # The lots' ids in rank order are only needed for the result frames: Arrow
+    # gathers them without the GIL while the engine runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ids = pool.submit(lambda: inst.lot_id)
+        if engine == C.ENGINE_LP:
+            solver = solver or C.SOLVER_CBC
+            alloc, lp_report = allocate_lp(inst, solver, time_limit, progress)
+        else:
+            alloc = allocate_greedy(inst, order, progress)
+        invariants.check(inst, alloc)
+        ids.result()
     allocated = time.perf_counter()
     run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon)
     run["solver"] = solver

@@ -21,7 +21,7 @@ from .instance import Instance
 from .kernel import PassResult, SortedKeys, nested_pass
 from .progress import Progress
 from .routes import Route, route
-from .segments import run_starts
+from .segments import run_starts, sort_by
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def _passes(inst: Instance, way: Route, order: str) -> list[Route]:
     """
     due = inst.line_due[way.lines]
     if order == C.ORDER_REQUIREMENT:
-        return [_sorted(way, np.lexsort((way.lines, due, way.threshold, way.group)))]
-    by_due = np.lexsort((way.lines, way.threshold, way.group, due))
+        return [_sorted(way, sort_by(way.group, way.threshold, due, way.lines))]
+    by_due = sort_by(due, way.group, way.threshold, way.lines)
     bounds = np.r_[run_starts(due[by_due]), len(by_due)]
     return [_sorted(way, by_due[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ class Instance:
     lot_qty: np.ndarray
     lot_rank: np.ndarray  # 1-based within (item, location)
     lot_expired: np.ndarray
-    lot_id: pa.Array  # lot ids as text, in rank order
+    lot_id_by_row: pa.Array  # lot ids as text, in the inventory's row order
     lot_unit_cost: np.ndarray | None  # per unit, NaN where not given
     # demand lines, in file order
     line_item: np.ndarray
@@ -105,6 +106,11 @@ class Instance:
     @property
     def n_lines(self) -> int:
         return len(self.line_qty)
+
+    @cached_property
+    def lot_id(self) -> pa.Array:
+        """Lot ids in rank order (a gather of millions of strings, done once, when asked)."""
+        return self.lot_id_by_row.take(self.lot_row)
 
     @property
     def n_locations(self) -> int:
@@ -170,8 +176,11 @@ def encode(
     avail = _days(inventory, C.AVAILABLE_DATE, as_of, INVENTORY, ALWAYS)
     lot_ids = _text(inventory, C.LOT)
     order = fefo_order(lot_group, key, lot_ids, not inventory.attrs.get(C.ATTR_KEYS_UNIQUE), avail)
-    lot_group, key = lot_group[order], key[order]
     cost = _optional_numbers(inventory, C.UNIT_COST, INVENTORY)
+    lot_group, key, lot_qty = lot_group[order], key[order], lot_qty[order]
+    cost = None if cost is None else cost[order]
+    # Without receipts every lot has the same available day: nothing to gather.
+    avail = avail[order] if avail.min(initial=0) != avail.max(initial=0) else avail
     return Instance(
         items=items,
         locations=locations,
@@ -184,12 +193,12 @@ def encode(
         lot_location=(lot_group % n_loc).astype(np.int32),
         lot_group=lot_group,
         lot_key=key,
-        lot_avail=avail[order],
-        lot_qty=lot_qty[order],
+        lot_avail=avail,
+        lot_qty=lot_qty,
         lot_rank=rank_within(lot_group),
         lot_expired=key < 0,
-        lot_id=lot_ids.take(order),
-        lot_unit_cost=None if cost is None else cost[order],
+        lot_id_by_row=lot_ids,
+        lot_unit_cost=cost,
         line_item=line_item,
         line_location=line_loc,
         line_group=line_group,

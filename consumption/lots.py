@@ -46,8 +46,11 @@ def reach(inst: Instance) -> Reach:
     if len(group) == 0:
         none = np.zeros(inst.n_lots, dtype=bool)
         return Reach(none, np.full(inst.n_lots, -1, np.int64), np.full(inst.n_lots, _LOW))
-    near = np.minimum(np.searchsorted(group, inst.lot_group), len(group) - 1)
-    reached = group[near] == inst.lot_group
+    # Whether a group is reached at all is asked once per group, not per lot.
+    starts = run_starts(inst.lot_group)
+    lot_groups = inst.lot_group[starts]
+    near = np.minimum(np.searchsorted(group, lot_groups), len(group) - 1)
+    reached = np.repeat(group[near] == lot_groups, np.diff(np.r_[starts, inst.n_lots]))
     at = search_groups(group, threshold, inst.lot_group, inst.lot_key, side="right") - 1
     # ``at`` never passes the lot's group; stepping back from its first pair lands
     # on another group or at -1.

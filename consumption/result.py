@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -108,11 +109,17 @@ def build_result(
     horizon_end: np.datetime64 | None = None,
 ) -> Result:
     """Turn an engine's arrays into the §6 frames and the summary."""
-    lots = lots_frame(inst, alloc)
+    # The allocations and demand frames are mostly Arrow gathers and numpy
+    # searches, which run without the GIL: they are built beside the lots frame.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        allocations = pool.submit(allocations_frame, inst, alloc, demand)
+        per_line = pool.submit(demand_frame, inst, alloc, demand)
+        lots = lots_frame(inst, alloc)
+        pairs, lines = allocations.result(), per_line.result()
     result = Result(
         lots=lots,
-        allocations=allocations_frame(inst, alloc, demand),
-        demand=demand_frame(inst, alloc, demand),
+        allocations=pairs,
+        demand=lines,
         summary={},
         decimals=inst.decimals,
         instance=inst,
