@@ -2,12 +2,12 @@
 
 >>> import consumption
 >>> sorted(n for n in consumption.__all__ if not n[0].isupper())
-['allocate', 'read_demand', 'read_inventory']
+['allocate', 'read_demand', 'read_inventory', 'read_lanes']
 """
 
 from .api import allocate
 from .errors import ConsumptionError, InputError, InvariantError, Problem, UsageError
-from .reading import read_demand, read_inventory
+from .reading import read_demand, read_inventory, read_lanes
 from .result import Result
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "allocate",
     "read_demand",
     "read_inventory",
+    "read_lanes",
 ]

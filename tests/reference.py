@@ -540,11 +540,12 @@ def remaining_demand(lots: list[Lot], lines: list[Line], result: ReferenceResult
 
 
 def default_horizon(demand: pd.DataFrame, as_of: dt.date) -> dt.date:
-    """The last due date of the whole demand; ``as_of`` without due dates (or lines)."""
+    """The last due date of the whole demand, never before ``as_of`` (``as_of`` without due
+    dates): when every line is overdue, stock already unsellable today is still at risk."""
     if c.DUE_DATE not in demand.columns:
         return as_of
     dates = [to_date(value) for value in demand[c.DUE_DATE]]
-    return max((date for date in dates if date is not None), default=as_of)
+    return max([as_of, *(date for date in dates if date is not None)])
 
 
 def reference_expiry_risk(result: ReferenceResult, horizon_end: dt.date) -> dict[LotKey, RiskRow]:

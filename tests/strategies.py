@@ -160,7 +160,6 @@ DATED_KEY_MIN, DATED_KEY_MAX = -3, 40
 UNDATED_KEY_MAX = 20
 MAX_DATED_LOTS = 10
 MAX_DATED_LINES = 10
-LANES_COLUMNS = (c.FROM_LOCATION, c.TO_LOCATION, c.TRANSIT_DAYS, c.RANK)
 
 
 def around_middle(maximum: int) -> st.SearchStrategy[int]:
@@ -408,9 +407,9 @@ def dated_problems(
 
 @st.composite
 def crossing_problems(draw: st.DrawFn) -> Instance:
-    """One item at one location, 2–5 lines whose thresholds fall as their due dates rise:
-    with ``order="due"`` the eligible sets of the pass are not nested (the first line served
-    accepts fewer lots than a later one), the general kernel's case.
+    """One item at one location, 2–5 lines with distinct due dates whose thresholds fall as
+    their due dates rise: served by due date, the first line accepts fewer lots than a later
+    one, so the lines' eligible sets are not nested in serving order.
     """
     n = draw(st.integers(2, 5))
     dues = sorted(draw(st.lists(st.integers(0, DUE_MAX), min_size=n, max_size=n, unique=True)))
@@ -442,6 +441,47 @@ def crossing_problems(draw: st.DrawFn) -> Instance:
             c.LOT: column([f"L{i + 1}" for i in range(len(keys))], "str"),
             c.QTY: column(lot_qty, "int64"),
             c.EXPIRY_DATE: dates_column(day0, keys),
+        }
+    )
+    return Instance(inventory, demand, None, day0.isoformat())
+
+
+@st.composite
+def binding_receipts_problems(draw: st.DrawFn) -> Instance:
+    """One item at one location, two lines served by requirement (thresholds rising) and a
+    receipt that binds: lot X is long enough for both lines but arrives after the first
+    line's due date and by the second's, while lot Y serves the first line. The first line's
+    eligible set does not contain the second's: not nested, whatever the order of due dates
+    and thresholds, the general kernel's case (SPEC §3)."""
+    day0 = draw(st.sampled_from(AS_OF_DATES))
+    due_1 = draw(st.integers(0, 10))
+    due_2 = draw(st.integers(due_1 + 1, due_1 + 10))
+    requirement_1 = draw(st.integers(0, 12))
+    requirement_2 = requirement_1 + draw(st.integers(0, 6))
+    top = due_2 + requirement_2
+    key_y = draw(st.integers(due_1 + requirement_1, due_1 + requirement_1 + 5))
+    key_x = draw(st.integers(top, top + 10))
+    arrival_x = draw(st.integers(due_1 + 1, due_2))
+    line_qty = draw(st.lists(st.integers(1, 10), min_size=2, max_size=2))
+    lot_qty = draw(st.lists(st.integers(1, 10), min_size=2, max_size=2))
+    flip = draw(st.booleans())  # file order of the lines
+    order = [1, 0] if flip else [0, 1]
+    dues, requirements = [due_1, due_2], [requirement_1, requirement_2]
+    demand = pd.DataFrame(
+        {
+            c.ITEM: column(["A", "A"], "str"),
+            c.QTY: column([line_qty[k] for k in order], "int64"),
+            c.REQUIREMENT: column([requirements[k] for k in order], "int64"),
+            c.DUE_DATE: dates_column(day0, [dues[k] for k in order]),
+        }
+    )
+    inventory = pd.DataFrame(
+        {
+            c.ITEM: column(["A", "A"], "str"),
+            c.LOT: column(["X", "Y"], "str"),
+            c.QTY: column(lot_qty, "int64"),
+            c.EXPIRY_DATE: dates_column(day0, [key_x, key_y]),
+            c.AVAILABLE_DATE: dates_column(day0, [arrival_x, None]),
         }
     )
     return Instance(inventory, demand, None, day0.isoformat())

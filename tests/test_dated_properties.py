@@ -33,7 +33,7 @@ from reference import (
     to_date,
     to_micro,
 )
-from strategies import Instance, crossing_problems, dated_problems
+from strategies import Instance, binding_receipts_problems, crossing_problems, dated_problems
 
 import consumption
 from consumption import constants as c
@@ -501,6 +501,19 @@ def test_reference_expiry_risk_by_hand() -> None:
     assert set(ref.expiry_risk) == {key for key, left in ref.remaining.items() if left > 0}
 
 
+def test_default_horizon_is_never_before_as_of() -> None:
+    """With every line overdue the last due date lies before ``as_of``; stock that is
+    unsellable today must still count as at risk, so the horizon is ``as_of``."""
+    inventory = pd.DataFrame({c.ITEM: ["A"], c.LOT: ["L1"], c.QTY: [5], c.SHELF_LIFE: [3]})
+    demand = pd.DataFrame({c.ITEM: ["A"], c.QTY: [1], c.REQUIREMENT: [3], c.DUE_DATE: dates(-2)})
+    ref = reference_allocate(inventory, demand, as_of=AS_OF)
+    row = ref.expiry_risk[("A", "", "L1")]
+    assert (row.unsellable_date, row.remaining, row.at_risk) == (AS_OF, 4, True)
+    assert default_horizon(demand, AS_OF) == AS_OF
+    risk = run_engine(Instance(inventory, demand, None, AS_OF), c.ORDER_REQUIREMENT).expiry_risk
+    assert risk is not None and at_risk_flag(risk["at_risk"].iloc[0])
+
+
 # --- engine against reference, every mode ----------------------------------------------------
 
 
@@ -749,3 +762,13 @@ def test_crossing_thresholds_run_as_one_nested_pass_per_due_date(instance: Insta
     assert counts(result)[1] == 0
     assert result.summary["counts"]["passes"] == instance.demand[c.DUE_DATE].nunique()
     assert view(instance, result) == view(instance, run_reference(instance, c.ORDER_DUE))
+
+
+@given(binding_receipts_problems())
+def test_binding_receipts_take_the_general_kernel(instance: Instance) -> None:
+    """A receipt that arrives after the first line's due date but in time for the second
+    breaks nesting by requirement: the general kernel serves the pass, with the reference's
+    results."""
+    result = run_engine(instance, c.ORDER_REQUIREMENT)
+    assert counts(result)[1] > 0
+    assert view(instance, result) == view(instance, run_reference(instance, c.ORDER_REQUIREMENT))
