@@ -22,17 +22,16 @@ one block, built the PuLP way (an ``LpVariable`` per variable, ``lpSum`` rows, t
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
+from bench_kernel import load_generator
 
 from consumption import constants as C
 from consumption import lp, solvers
@@ -42,18 +41,6 @@ from consumption.instance import Instance, encode
 ROOT = Path(__file__).resolve().parents[1]
 LOTS_PER_ITEM = 50
 SEED = 20240917
-
-
-def load_generator() -> ModuleType:
-    """Import ``scenarios/generate.py`` (a script, not a package) as a module."""
-    path = ROOT / "scenarios" / "generate.py"
-    spec = importlib.util.spec_from_file_location("scenarios_generate", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def instance(lots: int) -> Instance:

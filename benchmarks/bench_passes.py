@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_kernel import load_generator
 
 import consumption
 from consumption import constants as C
@@ -31,17 +31,9 @@ AS_OF = dt.date(2026, 12, 7)
 WEEKS = 52
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "scenarios" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def dated_instance(lots: int, lines: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The generator's instance with weekly due dates and expiry dates from as-of."""
-    inventory, demand = _generator().generate(
+    inventory, demand = load_generator().generate(
         lots=lots, items=2000, locations=5, customers=300, seed=seed, lines=lines
     )
     rng = np.random.default_rng(seed)

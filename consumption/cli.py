@@ -147,31 +147,45 @@ def _resolve(args: argparse.Namespace) -> scenario_files.Scenario:
     return scenario_files.Scenario(found.inventory, found.demand, options, found.description)
 
 
+def _prepare(
+    args: argparse.Namespace,
+) -> tuple[scenario_files.Scenario, Callable[[str], None], Inputs]:
+    """The scenario, the printer (silent with --quiet) and the inputs, notices printed."""
+    found = _resolve(args)
+    say: Callable[[str], None] = (lambda _: None) if args.quiet else print
+    inputs = _read(found, False if args.quiet else None)
+    _notices(say, inputs.notices)
+    return found, say, inputs
+
+
+def _plan_options(options: dict) -> dict:
+    """``allocate``'s planning keywords from the merged scenario and command-line options."""
+    return {
+        "as_of": options.get("as_of"),
+        "order": options.get("order", C.ORDER_REQUIREMENT),
+        "horizon_end": options.get("horizon_end"),
+    }
+
+
+def _formats(options: dict) -> tuple[str, ...]:
+    fmt = options.get("format")
+    if fmt and fmt not in C.FORMATS:
+        raise UsageError(f"format {fmt!r} is not known; use one of: {', '.join(C.FORMATS)}")
+    return (fmt,) if fmt else ()
+
+
 def _read(found: scenario_files.Scenario, progress: bool | None = None) -> Inputs:
     """Every input file, reporting all files' problems at once under one cap."""
     return read_inputs(found.inventory, found.demand, found.lanes, progress=progress)
 
 
 def _run(args: argparse.Namespace) -> int:
-    found = _resolve(args)
-    say: Callable[[str], None] = (lambda _: None) if args.quiet else print
-    inventory, demand, lanes, notices = _read(found, False if args.quiet else None)
-    _notices(say, notices)
+    found, say, (inventory, demand, lanes, _) = _prepare(args)
     options = found.options
+    formats = _formats(options)
     result = allocate(
-        inventory,
-        demand,
-        lanes,
-        as_of=options.get("as_of"),
-        order=options.get("order", C.ORDER_REQUIREMENT),
-        horizon_end=options.get("horizon_end"),
-        **_engine_options(args, options),
+        inventory, demand, lanes, **_plan_options(options), **_engine_options(args, options)
     )
-    formats = (options["format"],) if options.get("format") else ()
-    if formats and options["format"] not in C.FORMATS:
-        raise UsageError(
-            f"format {options['format']!r} is not known; use one of: {', '.join(C.FORMATS)}"
-        )
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
     written = result.write(
         out, formats=formats, protected=found.inputs, anaplan=bool(options.get("anaplan"))
@@ -345,23 +359,14 @@ def _add_compare(commands: argparse._SubParsersAction) -> None:
 def _compare(args: argparse.Namespace) -> int:
     from .compare import compare, comparison_text
 
-    found = _resolve(args)
-    say: Callable[[str], None] = (lambda _: None) if args.quiet else print
-    inventory, demand, lanes, notices = _read(found, False if args.quiet else None)
-    _notices(say, notices)
+    found, say, (inventory, demand, lanes, _) = _prepare(args)
     options = found.options
-    formats = (options["format"],) if options.get("format") else ()
-    if formats and options["format"] not in C.FORMATS:
-        raise UsageError(
-            f"format {options['format']!r} is not known; use one of: {', '.join(C.FORMATS)}"
-        )
+    formats = _formats(options)
     result = compare(
         inventory,
         demand,
         lanes,
-        as_of=options.get("as_of"),
-        order=options.get("order", C.ORDER_REQUIREMENT),
-        horizon_end=options.get("horizon_end"),
+        **_plan_options(options),
         solver=args.solver or C.SOLVER_CBC,
         time_limit=args.time_limit,
         progress=False if args.quiet else None,
