@@ -17,7 +17,7 @@ from . import constants as C
 from .instance import Instance
 from .kernel import search_groups
 from .routes import Route, all_routes
-from .segments import cummax_within, run_starts
+from .segments import cummax_within, radix_argsort, run_starts
 
 STATUSES = (C.STATUS_CONSUMED, C.STATUS_PARTIAL, C.STATUS_UNCONSUMED)
 REASONS = ("", *C.REASONS)
@@ -72,7 +72,7 @@ def _threshold_steps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray
     shift = (int(routes.threshold.max()) - low + 1).bit_length()
     # Groups and thresholds pack into one int64 (both far below 2**31 in range): one
     # argsort instead of a two-key lexsort; ties need no order, only maxima are kept.
-    by = np.argsort((routes.group << shift) | (routes.threshold - low))
+    by = radix_argsort((routes.group << shift) | (routes.threshold - low))
     group, threshold = routes.group[by], routes.threshold[by]
     requirement = cummax_within(inst.line_requirement[routes.lines[by]], group)
     ship = cummax_within(routes.ship[by], group)
@@ -115,8 +115,9 @@ def short_reasons(inst: Instance, filled: np.ndarray) -> pd.Categorical:
     ``exhausted``: eligible stock existed, and lines served before took it.
     """
     code = np.full(inst.n_lines, SHORT_REASONS.index(C.SHORT_NO_INVENTORY), dtype=np.int8)
-    if inst.n_lots:
-        routes = all_routes(inst)
+    short = np.flatnonzero(filled < inst.line_qty)
+    if inst.n_lots and len(short):
+        routes = all_routes(inst, short)  # only short lines need a reason
         starts = run_starts(inst.lot_group)
         groups = inst.lot_group[starts]
         usable = (inst.lot_qty > 0) & ~inst.lot_expired

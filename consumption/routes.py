@@ -59,9 +59,9 @@ def route(inst: Instance, rank: int, lines: np.ndarray | None = None) -> Route:
     )
 
 
-def all_routes(inst: Instance) -> Route:
-    """Every (line, route) pair, of every rank, concatenated."""
-    parts = [route(inst, rank) for rank in inst.lanes.ranks]
+def all_routes(inst: Instance, lines: np.ndarray | None = None) -> Route:
+    """Every (line, route) pair, of every rank, concatenated (of ``lines`` when given)."""
+    parts = [route(inst, rank, lines) for rank in inst.lanes.ranks]
     return Route(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in Route.__dataclass_fields__)
     )
