@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from .errors import UsageError
+from .textcodes import string_buffers
 
 try:  # POSIX: locks that die with their process mark staging folders in use
     import fcntl
@@ -30,6 +32,7 @@ except ImportError:  # pragma: no cover - Windows
 
 CHUNK_ROWS = 1_000_000  # rows formatted at once: bounds the memory of a write
 _NEEDS_QUOTES = r'[",\r\n]'
+_SPECIAL_BYTES = np.frombuffer(b'",\r\n', dtype=np.uint8)
 
 
 def decimal_text(scaled: np.ndarray, decimals: int) -> pa.Array:
@@ -71,18 +74,24 @@ def column_text(values: pd.Series, decimals: int) -> pa.Array:
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         text = pc.strftime(pa.array(values, from_pandas=True), format="%Y-%m-%d")
     else:
-        text = _quoted(pc.cast(_plain(pa.array(values, from_pandas=True)), pa.string()))
+        text = _text_cells(pa.array(values, from_pandas=True))
     return pc.fill_null(text, "")
 
 
-def _plain(values: pa.Array) -> pa.Array:
-    """Categoricals arrive as dictionary arrays: decode them to their values."""
+def _text_cells(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Text cells, quoted where needed; a categorical's few names are quoted only once."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     if pa.types.is_dictionary(values.type):
-        return values.dictionary.take(values.indices)
-    return values
+        names = _quoted(pc.cast(values.dictionary, pa.string()))
+        return names.take(values.indices)
+    return _quoted(pc.cast(values, pa.string()))
 
 
 def _quoted(text: pa.Array) -> pa.Array:
+    _, raw = string_buffers(text)
+    if not np.isin(raw, _SPECIAL_BYTES).any():  # the usual case: one pass over the bytes
+        return text
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
     if not pc.any(needs).as_py():
         return text
@@ -98,20 +107,58 @@ def header_text(columns: Sequence[str]) -> bytes:
 def write_csv(
     path: Path, frame: pd.DataFrame, decimals: int = 0, exceptions: Mapping[str, int] | None = None
 ) -> None:
-    """Write ``frame`` as UTF-8 CSV with a header row, in chunks.
+    """Write ``frame`` as UTF-8 CSV with a header row.
 
     Float columns are written with ``decimals`` places at most (the quantities'
-    precision), or with the places ``exceptions`` gives for that column.
+    precision), or with the places ``exceptions`` gives for that column. When
+    no text cell needs quotes (the usual case) Arrow's CSV writer formats the
+    typed columns itself; otherwise every cell is built as text here.
     """
     places = dict(exceptions or {})
     with open(path, "wb") as out:
         out.write(header_text([str(c) for c in frame.columns]))
+        typed = _typed_columns(frame, decimals, places)
+        if typed is not None:
+            options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+            pacsv.write_csv(pa.table(typed), out, options)
+            return
         for lo in range(0, len(frame), CHUNK_ROWS):
             chunk = frame.iloc[lo : lo + CHUNK_ROWS]
             cells = [column_text(chunk[c], places.get(c, decimals)) for c in chunk.columns]
             rows = pc.binary_join_element_wise(*cells, ",")
             for block in _blocks(pc.binary_join_element_wise(rows, "", "\n")):
                 out.write(_concatenated(block))
+
+
+def _typed_columns(
+    frame: pd.DataFrame, decimals: int, places: Mapping[str, int]
+) -> dict[str, pa.Array] | None:
+    """Columns Arrow can write as they are, or None when some text needs quotes.
+
+    Integers and text pass through (Arrow prints both as we would); dates become
+    calendar dates; floats and booleans are formatted here, since Arrow would
+    print 1e-06 and true.
+    """
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        values = frame[name]
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+            columns[str(name)] = column_text(values, places.get(name, decimals))
+        elif pd.api.types.is_integer_dtype(dtype):
+            columns[str(name)] = pa.array(values, from_pandas=True)
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            columns[str(name)] = pa.array(values, from_pandas=True).cast(pa.date32())
+        else:
+            text = pa.array(values, from_pandas=True)
+            if isinstance(text, pa.ChunkedArray):
+                text = text.combine_chunks()
+            plain = text.dictionary if pa.types.is_dictionary(text.type) else text
+            _, raw = string_buffers(pc.cast(plain, pa.large_string()))
+            if np.isin(raw, _SPECIAL_BYTES).any():
+                return None
+            columns[str(name)] = text
+    return columns
 
 
 def _blocks(rows: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
