@@ -18,7 +18,7 @@ import numpy as np
 from . import constants as C
 from .general import general_pass
 from .instance import Instance
-from .kernel import PassResult, SortedKeys, nested_pass
+from .kernel import PassResult, SortedKeys, nested_pass, threshold_falls
 from .progress import Progress
 from .routes import Route, route
 from .segments import run_starts, sort_by
@@ -149,10 +149,7 @@ def _nested_lines(inst: Instance, stock: np.ndarray, way: Route) -> np.ndarray:
     """
     starts = run_starts(way.group)
     lengths = np.diff(np.r_[starts, len(way.group)])
-    falls = np.zeros(len(way.group), dtype=np.int64)
-    if len(way.group) > 1:
-        same = way.group[1:] == way.group[:-1]
-        falls[1:] = same & (way.threshold[1:] < way.threshold[:-1])
+    falls = threshold_falls(way.group, way.threshold).astype(np.int64)
     ordered = np.add.reduceat(falls, starts) == 0 if len(starts) else np.zeros(0, bool)
     earliest_ship = np.minimum.reduceat(way.ship, starts) if len(starts) else way.ship[:0]
     latest_avail = _latest_available(inst, stock, way.group[starts])

@@ -39,12 +39,18 @@ class PassResult:
     pair_qty: np.ndarray
 
 
+def threshold_falls(line_group: np.ndarray, line_threshold: np.ndarray) -> np.ndarray:
+    """Per line, whether its threshold is below the previous line's of the same group."""
+    falls = np.zeros(len(line_group), dtype=bool)
+    if len(line_group) > 1:
+        same = line_group[1:] == line_group[:-1]
+        falls[1:] = same & (line_threshold[1:] < line_threshold[:-1])
+    return falls
+
+
 def is_nested(line_group: np.ndarray, line_threshold: np.ndarray) -> bool:
     """True when thresholds never fall along the serving order inside a group."""
-    if len(line_group) < 2:
-        return True
-    same = line_group[1:] == line_group[:-1]
-    return bool(np.all(~same | (line_threshold[1:] >= line_threshold[:-1])))
+    return not threshold_falls(line_group, line_threshold).any()
 
 
 def nested_pass(

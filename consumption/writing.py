@@ -88,9 +88,14 @@ def _text_cells(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return _quoted(pc.cast(values, pa.string()))
 
 
-def _quoted(text: pa.Array) -> pa.Array:
+def _may_need_quotes(text: pa.Array) -> bool:
+    """Whether any byte of the text is a quote, comma or line break (one pass over the bytes)."""
     _, raw = string_buffers(text)
-    if not np.isin(raw, _SPECIAL_BYTES).any():  # the usual case: one pass over the bytes
+    return bool(np.isin(raw, _SPECIAL_BYTES).any())
+
+
+def _quoted(text: pa.Array) -> pa.Array:
+    if not _may_need_quotes(text):
         return text
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
     if not pc.any(needs).as_py():
@@ -154,8 +159,7 @@ def _typed_columns(
             if isinstance(text, pa.ChunkedArray):
                 text = text.combine_chunks()
             plain = text.dictionary if pa.types.is_dictionary(text.type) else text
-            _, raw = string_buffers(pc.cast(plain, pa.large_string()))
-            if np.isin(raw, _SPECIAL_BYTES).any():
+            if _may_need_quotes(pc.cast(plain, pa.large_string())):
                 return None
             columns[str(name)] = text
     return columns
