@@ -34,9 +34,10 @@ import numpy as np
 from bench_kernel import load_generator
 
 from consumption import constants as C
-from consumption import lp, solvers
-from consumption.greedy import allocate_greedy
-from consumption.instance import Instance, encode
+from consumption.engine.encode import Instance, encode
+from consumption.engine.greedy import allocate_greedy
+from consumption.lp import model as lp
+from consumption.lp import solvers
 
 ROOT = Path(__file__).resolve().parents[1]
 LOTS_PER_ITEM = 50

@@ -213,10 +213,10 @@ def measure_lp(
     repeat: int,
 ) -> dict[str, Any]:
     """Greedy kernel and the LP (CBC, HiGHS) on one encoded instance, as bench_lp does."""
-    from consumption import lp
     from consumption.api import parse_day
-    from consumption.greedy import allocate_greedy
-    from consumption.instance import encode
+    from consumption.engine.encode import encode
+    from consumption.engine.greedy import allocate_greedy
+    from consumption.lp import model as lp
 
     inst = encode(inventory, demand, lanes, parse_day(options.get("as_of"), "--as-of"))
     greedy_s, _, greedy = best_of(repeat, lambda: allocate_greedy(inst, options["order"]))

@@ -5,10 +5,10 @@
 ['allocate', 'read_demand', 'read_inventory', 'read_lanes']
 """
 
-from .api import allocate
-from .errors import ConsumptionError, InputError, InvariantError, Problem, UsageError
-from .reading import read_demand, read_inventory, read_lanes
-from .result import Result
+from consumption.api import allocate
+from consumption.errors import ConsumptionError, InputError, InvariantError, Problem, UsageError
+from consumption.io.read import read_demand, read_inventory, read_lanes
+from consumption.outputs.result import Result
 
 __all__ = [
     "ConsumptionError",

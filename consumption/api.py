@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import constants as C
-from . import invariants
-from .errors import UsageError
-from .greedy import allocate_greedy
-from .instance import encode
-from .lp import allocate_lp
-from .result import Result, build_result
+from consumption import constants as C
+from consumption.engine import invariants
+from consumption.engine.encode import encode
+from consumption.engine.greedy import allocate_greedy
+from consumption.errors import UsageError
+from consumption.lp.model import allocate_lp
+from consumption.outputs.result import Result, build_result
 
 
 def allocate(

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import constants as C
-from . import scenario as scenario_files
-from .api import allocate, parse_day
-from .display import summary_text, table_text
-from .errors import ConsumptionError, InputError, InvariantError, UsageError
-from .instance import encode
-from .reading import Inputs, read_inputs
+from consumption import constants as C
+from consumption.api import allocate, parse_day
+from consumption.engine.encode import encode
+from consumption.errors import ConsumptionError, InputError, InvariantError, UsageError
+from consumption.io import scenario as scenario_files
+from consumption.io.read import Inputs, read_inputs
+from consumption.outputs.terminal import summary_text, table_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -249,7 +249,8 @@ def _add_push(commands: argparse._SubParsersAction) -> None:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from . import anaplan_config, anaplan_push
+    from consumption.anaplan import config as anaplan_config
+    from consumption.anaplan import push as anaplan_push
 
     config = anaplan_config.load(args.config)
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print
@@ -278,7 +279,7 @@ def _add_anaplan_payload(commands: argparse._SubParsersAction) -> None:
 def _anaplan_payload(args: argparse.Namespace) -> int:
     import json
 
-    from . import anaplan_auth
+    from consumption.anaplan import auth as anaplan_auth
 
     key = anaplan_auth.load_private_key(args.private_key)
     print(json.dumps(anaplan_auth.payload(key, args.format)))
@@ -357,7 +358,7 @@ def _add_compare(commands: argparse._SubParsersAction) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .compare import compare, comparison_text
+    from consumption.outputs.compare import compare, comparison_text
 
     found, say, (inventory, demand, lanes, _) = _prepare(args)
     options = found.options

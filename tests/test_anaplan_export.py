@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import consumption
-from consumption import anaplan_export
 from consumption import constants as C
-from consumption.anaplan_codes import MAX_LENGTH, codes
+from consumption.anaplan import export as anaplan_export
+from consumption.anaplan.codes import MAX_LENGTH, codes
 from consumption.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

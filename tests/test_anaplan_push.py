@@ -25,9 +25,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from consumption import anaplan_auth
 from consumption import constants as C
-from consumption.anaplan_export import MANIFEST_FILE
+from consumption.anaplan import auth as anaplan_auth
+from consumption.anaplan.export import MANIFEST_FILE
 from consumption.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -423,7 +423,8 @@ def test_configuration_problems_exit_2(
     assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
     assert capsys.readouterr().err.startswith("error: ")
     with pytest.raises(Exception, match=message):
-        from consumption import anaplan_config, anaplan_push
+        from consumption.anaplan import config as anaplan_config
+        from consumption.anaplan import push as anaplan_push
 
         anaplan_push.check_loads(out / C.ANAPLAN_DIR, anaplan_config.load(config))
     assert running.state.requests == []
@@ -555,7 +556,7 @@ def test_more_chunks_than_anaplan_takes_is_refused_before_sending(
     capsys,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from consumption import anaplan_push
+    from consumption.anaplan import push as anaplan_push
 
     monkeypatch.setattr(anaplan_push, "MAX_CHUNKS", 3)  # 1,000 in Anaplan: files stay small here
     running = stand_in(out)

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from consumption import constants as c
-from consumption import schema as s
 from consumption.cli import main
 from consumption.errors import Problem
+from consumption.io import schema as s
 
 CORPUS = Path(__file__).resolve().parent / "data" / "bad"
 MANIFEST = CORPUS / "cases.toml"

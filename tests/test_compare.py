@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from consumption import compare as compare_module
 from consumption import constants as c
 from consumption.cli import main
+from consumption.outputs import compare as compare_module
 
 ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"

@@ -26,13 +26,15 @@ from strategies import Instance, dated_problems, problems
 
 import consumption
 from consumption import constants as c
-from consumption import invariants, lp, solvers
 from consumption.cli import main
-from consumption.compare import compare
+from consumption.engine import invariants
+from consumption.engine.encode import encode
+from consumption.engine.greedy import allocate_greedy
+from consumption.engine.routes import lane_transit
 from consumption.errors import UsageError
-from consumption.greedy import allocate_greedy
-from consumption.instance import encode
-from consumption.routes import lane_transit
+from consumption.lp import model as lp
+from consumption.lp import solvers
+from consumption.outputs.compare import compare
 
 SOLVERS = [c.SOLVER_CBC, c.SOLVER_HIGHS]
 # CBC starts a process per solve (the engine's and the oracles'): fewer examples keep the

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consumption import constants as c
-from consumption import schema as s
 from consumption.errors import InputError
-from consumption.reading import (
+from consumption.io import schema as s
+from consumption.io.read import (
     read_demand,
     read_inputs,
     read_inventory,

@@ -43,9 +43,9 @@ from test_reading import CSV_LINES, HEADERS
 
 import consumption.api
 from consumption import constants as c
-from consumption import schema as s
 from consumption.cli import main
-from consumption.writing import STAGING_PREFIX, staged_outputs, write_csv
+from consumption.io import schema as s
+from consumption.io.write import STAGING_PREFIX, staged_outputs, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"

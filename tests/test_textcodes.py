@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import consumption
-from consumption.instance import fefo_order
-from consumption.segments import radix_argsort
-from consumption.textcodes import (
+from consumption.engine.encode import fefo_order
+from consumption.engine.runs import radix_argsort
+from consumption.engine.text import (
     argsort_with_text_ties,
     byte_matrix,
     duplicate_rows,

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import constants as C
+from consumption import constants as C
 
 if TYPE_CHECKING:
-    from .result import Result
+    from consumption.outputs.result import Result
 
 
 def _number(scaled: int | np.integer, decimals: int) -> int | float:

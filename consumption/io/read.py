@@ -39,11 +39,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from consumption import constants as c
-from consumption import schema as s
+from consumption.engine.text import duplicate_rows, string_buffers
 from consumption.errors import InputError, Problem
+from consumption.io import schema as s
+from consumption.io.schema import Column, Kind, Table
 from consumption.progress import Progress
-from consumption.schema import Column, Kind, Table
-from consumption.textcodes import duplicate_rows, string_buffers
 
 PathLike: TypeAlias = str | os.PathLike[str]
 

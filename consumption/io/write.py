@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import UsageError
-from .textcodes import string_buffers
+from consumption.engine.text import string_buffers
+from consumption.errors import UsageError
 
 try:  # POSIX: locks that die with their process mark staging folders in use
     import fcntl

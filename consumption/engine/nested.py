@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .segments import expand, run_starts
+from consumption.engine.runs import expand, run_starts
 
 _INDEX = np.int64
 

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import constants as C
-from . import forum, risk, summary
-from .anaplan_export import write_export
-from .greedy import Allocation
-from .instance import Instance
-from .lots import reach, reasons, short_reasons, statuses
-from .quantities import quantity
-from .writing import staged_outputs, write_csv, write_json
+from consumption import constants as C
+from consumption.anaplan.export import write_export
+from consumption.engine.encode import Instance
+from consumption.engine.greedy import Allocation
+from consumption.io.write import staged_outputs, write_csv, write_json
+from consumption.outputs import forum, risk, summary
+from consumption.outputs.quantities import quantity
+from consumption.outputs.reasons import reach, reasons, short_reasons, statuses
 
 
 @dataclass

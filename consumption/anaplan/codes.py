@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InvariantError
+from consumption.errors import InvariantError
 
 MAX_LENGTH: Final = 60
 SEPARATOR: Final = "|"

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import constants as C
-from .api import allocate
-from .lp import weighted_fill
-from .quantities import quantity
-from .result import Result
-from .writing import staged_outputs, write_csv, write_json
+from consumption import constants as C
+from consumption.api import allocate
+from consumption.io.write import staged_outputs, write_csv, write_json
+from consumption.lp.model import weighted_fill
+from consumption.outputs.quantities import quantity
+from consumption.outputs.result import Result
 
 GREEDY_DIR = C.ENGINE_GREEDY
 LP_DIR = C.ENGINE_LP

@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import constants as C
-from .errors import InputError, Problem, UsageError
-from .segments import radix_argsort, rank_within, run_first
-from .textcodes import (
+from consumption import constants as C
+from consumption.engine.runs import radix_argsort, rank_within, run_first
+from consumption.engine.text import (
     argsort_with_text_ties,
     byte_matrix,
     duplicate_rows,
     factorize_sorted,
     ordinal_codes,
 )
+from consumption.errors import InputError, Problem, UsageError
 
 _EXACT_FLOAT_LIMIT = 2**53  # beyond it a float no longer holds every integer
 _SUM_LIMIT = 2**62  # prefix sums of scaled quantities must stay inside int64

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import constants as C
-from .instance import Instance
+from consumption import constants as C
+from consumption.engine.encode import Instance
 
 MONEY_DECIMALS = 2  # values are reported to the cent
 UNSELLABLE_DATE = "unsellable_date"

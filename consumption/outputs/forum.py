@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import constants as C
-from .greedy import Allocation
-from .instance import Instance
-from .quantities import quantity
-from .segments import cumsum_within, expand
+from consumption import constants as C
+from consumption.engine.encode import Instance
+from consumption.engine.greedy import Allocation
+from consumption.engine.runs import cumsum_within, expand
+from consumption.outputs.quantities import quantity
 
 FORUM_HEADERS = {
     C.ITEM: "item",

@@ -38,11 +38,11 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.util import Retry
 
-from . import constants as C
-from .anaplan_auth import AnaplanAuthError, BasicAuth, CertificateAuth, Token
-from .anaplan_config import AUTH_BASIC, AnaplanConfigError, Load, PushConfig
-from .anaplan_export import MANIFEST_FILE, sha256_of
-from .errors import ConsumptionError
+from consumption import constants as C
+from consumption.anaplan.auth import AnaplanAuthError, BasicAuth, CertificateAuth, Token
+from consumption.anaplan.config import AUTH_BASIC, AnaplanConfigError, Load, PushConfig
+from consumption.anaplan.export import MANIFEST_FILE, sha256_of
+from consumption.errors import ConsumptionError
 
 TRANSIENT: Final = frozenset({429, 500, 502, 503, 504})
 GZIP_TYPE: Final = "application/x-gzip"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from .writing import column_text
+from consumption.io.write import column_text
 
 
 def summary_text(summary: dict[str, Any]) -> str:

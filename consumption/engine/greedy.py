@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import constants as C
-from .general import general_pass
-from .instance import Instance
-from .kernel import PassResult, SortedKeys, nested_pass, threshold_falls
-from .progress import Progress
-from .routes import Route, route
-from .segments import run_starts, sort_by
+from consumption import constants as C
+from consumption.engine.encode import Instance
+from consumption.engine.nested import PassResult, SortedKeys, nested_pass, threshold_falls
+from consumption.engine.routes import Route, route
+from consumption.engine.runs import run_starts, sort_by
+from consumption.engine.sequential import general_pass
+from consumption.progress import Progress
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import constants as C
-from .errors import ConsumptionError, UsageError
+from consumption import constants as C
+from consumption.errors import ConsumptionError, UsageError
 
 MESSAGE_BYTES: Final = 100
 TIMESTAMP_BYTES: Final = 8

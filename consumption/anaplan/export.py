@@ -27,13 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import constants as C
-from .anaplan_codes import codes
-from .errors import InvariantError
-from .writing import write_csv, write_json
+from consumption import constants as C
+from consumption.anaplan.codes import codes
+from consumption.errors import InvariantError
+from consumption.io.write import write_csv, write_json
 
 if TYPE_CHECKING:
-    from .result import Result
+    from consumption.outputs.result import Result
 
 MANIFEST_FILE: Final = "manifest.json"
 MANIFEST_VERSION: Final = 1

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import constants as C
-from .instance import Instance
-from .kernel import search_groups
-from .routes import Route, all_routes
-from .segments import cummax_within, radix_argsort, run_starts
+from consumption import constants as C
+from consumption.engine.encode import Instance
+from consumption.engine.nested import search_groups
+from consumption.engine.routes import Route, all_routes
+from consumption.engine.runs import cummax_within, radix_argsort, run_starts
 
 STATUSES = (C.STATUS_CONSUMED, C.STATUS_PARTIAL, C.STATUS_UNCONSUMED)
 REASONS = ("", *C.REASONS)

@@ -59,14 +59,14 @@ from typing import Any
 
 import numpy as np
 
-from . import constants as C
-from . import solvers
-from .greedy import Allocation
-from .instance import Instance
-from .kernel import search_groups
-from .progress import Progress
-from .routes import route
-from .segments import cumsum_within, expand, run_starts
+from consumption import constants as C
+from consumption.engine.encode import Instance
+from consumption.engine.greedy import Allocation
+from consumption.engine.nested import search_groups
+from consumption.engine.routes import route
+from consumption.engine.runs import cumsum_within, expand, run_starts
+from consumption.lp import solvers
+from consumption.progress import Progress
 
 # Variables per block. Simplex time grows faster than the model, so independent
 # units solve faster apart; CBC pays a process start (~15 ms) per block, HiGHS

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from consumption.errors import UsageError
 
 SCENARIO_FILE = "scenario.toml"
 INVENTORY_FILE = "inventory.csv"

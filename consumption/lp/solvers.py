@@ -33,8 +33,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import constants as C
-from .errors import ConsumptionError, UsageError
+from consumption import constants as C
+from consumption.errors import ConsumptionError, UsageError
 
 HIGHS_HINT = "install it with: pip install 'consumption[highs]' (or use --solver cbc)"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernel import PassResult, search_groups
+from consumption.engine.nested import PassResult, search_groups
 
 _NEVER = 2**62  # the available day of a lot without stock: after every ship date
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InvariantError
-from .greedy import Allocation
-from .instance import Instance
-from .routes import lane_transit
+from consumption.engine.encode import Instance
+from consumption.engine.greedy import Allocation
+from consumption.engine.routes import lane_transit
+from consumption.errors import InvariantError
 
 
 def check(inst: Instance, alloc: Allocation) -> None:

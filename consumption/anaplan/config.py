@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .anaplan_auth import FORMAT_V2, PAYLOAD_FORMATS
-from .errors import UsageError
+from consumption.anaplan.auth import FORMAT_V2, PAYLOAD_FORMATS
+from consumption.errors import UsageError
 
 AUTH_CERTIFICATE: Final = "certificate"
 AUTH_BASIC: Final = "basic"

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .segments import radix_argsort
+from consumption.engine.runs import radix_argsort
 
 _HASH_BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so powers never vanish mod 2**64
 _HASH_SEED = np.uint64(0x9E3779B97F4A7C15)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .instance import Instance
+from consumption.engine.encode import Instance
 
 
 @dataclass(frozen=True)
