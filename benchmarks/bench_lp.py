@@ -34,8 +34,9 @@ import numpy as np
 from bench_kernel import load_generator
 
 from consumption import constants as C
-from consumption.engine.encode import Instance, encode
+from consumption.api import instance as encode
 from consumption.engine.greedy import allocate_greedy
+from consumption.engine.model import Instance
 from consumption.lp import model as lp
 from consumption.lp import solvers
 

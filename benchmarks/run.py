@@ -213,8 +213,8 @@ def measure_lp(
     repeat: int,
 ) -> dict[str, Any]:
     """Greedy kernel and the LP (CBC, HiGHS) on one encoded instance, as bench_lp does."""
+    from consumption.api import instance as encode
     from consumption.api import parse_day
-    from consumption.engine.encode import encode
     from consumption.engine.greedy import allocate_greedy
     from consumption.lp import model as lp
 

@@ -15,7 +15,9 @@ from consumption import constants as C
 from consumption.engine import invariants
 from consumption.engine.encode import encode
 from consumption.engine.greedy import allocate_greedy
+from consumption.engine.model import Instance
 from consumption.errors import UsageError
+from consumption.io.validate import check_inputs
 from consumption.lp.model import allocate_lp
 from consumption.outputs.result import Result, build_result
 
@@ -57,7 +59,8 @@ def allocate(
     if horizon is not None and day0 is None:
         raise UsageError("--horizon-end needs --as-of")
     clock = time.perf_counter()
-    inst = encode(inventory, demand, lanes, day0)
+    checked = check_inputs(inventory, demand, lanes, day0)
+    inst = encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
     encoded = time.perf_counter()
     lp_report = None
     # The lots' ids in rank order are only needed for the result frames: Arrow
@@ -74,15 +77,27 @@ def allocate(
     allocated = time.perf_counter()
     run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon)
     run["solver"] = solver
-    result = build_result(inst, alloc, inventory, demand, run, horizon)
-    if lp_report is not None:
-        result.summary["lp"] = lp_report.as_dict(inst.decimals)
-    result.summary["timings"] = {
-        "encode_s": round(encoded - clock, 6),
-        "allocate_s": round(allocated - encoded, 6),
-        "results_s": round(time.perf_counter() - allocated, 6),
-    }
-    return result
+    timings = {"encode_s": round(encoded - clock, 6), "allocate_s": round(allocated - encoded, 6)}
+    lp = None if lp_report is None else lp_report.as_dict(inst.decimals)
+    return build_result(inst, alloc, checked.demand, run, horizon, lp, timings)
+
+
+def instance(
+    inventory: pd.DataFrame,
+    demand: pd.DataFrame,
+    lanes: pd.DataFrame | None = None,
+    as_of: str | dt.date | np.datetime64 | None = None,
+) -> Instance:
+    """The inputs checked by every rule and coded as arrays: what every engine reads.
+
+    >>> inv = pd.DataFrame({"item": ["A", "A"], "lot": ["1", "2"], "qty": [5, 7],
+    ...                     "shelf_life": [300, 200]})
+    >>> instance(inv, pd.DataFrame({"item": ["A"], "qty": [4]})).lot_id.to_pylist()
+    ['2', '1']
+    """
+    day0 = as_of if isinstance(as_of, np.datetime64) else parse_day(as_of, "--as-of")
+    checked = check_inputs(inventory, demand, lanes, day0)
+    return encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
 
 
 def parse_day(value: str | dt.date | None, option: str) -> np.datetime64 | None:

@@ -1,8 +1,55 @@
-"""Domain exceptions. The library raises them; only the CLI maps them to exit codes."""
+"""Every exception the package raises on purpose, and the codes of input problems.
+
+The library raises these; only the command line maps them to exit codes
+(``cli.exit_code``). Each class is named for its condition.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Why an input is refused: the stable reason code of a :class:`Problem`.
+
+    Tests and users match on these, never on message wording. The value is
+    what a problem prints in brackets.
+    """
+
+    # The whole file.
+    MISSING_FILE = "missing_file"
+    UNREADABLE_FILE = "unreadable_file"
+    EMPTY_FILE = "empty_file"
+    BINARY_FILE = "binary_file"
+    ENCODING = "encoding"
+    UNREADABLE_CSV = "unreadable_csv"
+    # The header.
+    BAD_DELIMITER = "bad_delimiter"
+    MISSING_COLUMN = "missing_column"
+    DUPLICATE_COLUMN = "duplicate_column"
+    # Rows.
+    RAGGED_ROW = "ragged_row"
+    DUPLICATE_LOT = "duplicate_lot"
+    DUPLICATE_ID = "duplicate_id"
+    DUPLICATE_LANE = "duplicate_lane"
+    DUPLICATE_LANE_RANK = "duplicate_lane_rank"
+    SAME_LOCATION = "same_location"
+    # Cells.
+    EMPTY_VALUE = "empty_value"
+    NOT_A_NUMBER = "not_a_number"
+    THOUSANDS_SEPARATOR = "thousands_separator"
+    DECIMAL_COMMA = "decimal_comma"
+    NOT_FINITE = "not_finite"
+    NEGATIVE = "negative"
+    NOT_POSITIVE = "not_positive"
+    TOO_LARGE = "too_large"
+    TOO_MANY_DECIMALS = "too_many_decimals"
+    NOT_AN_INTEGER = "not_an_integer"
+    BAD_DATE = "bad_date"
+    # Across files: a notice, not a problem (a lane network may name locations that
+    # hold no stock and no demand today).
+    UNKNOWN_LOCATION = "unknown_location"
 
 
 class ConsumptionError(Exception):
@@ -13,22 +60,33 @@ class ConsumptionError(Exception):
 class Problem:
     """One thing wrong with one input cell, row, column or file.
 
-    ``code`` is a stable reason code (tests assert on it); ``message`` says the
-    rule broken and the fix. ``line`` is the line number as an editor shows it
-    (the header is line 1); ``None`` when the problem is about the whole file.
+    ``code`` is the stable reason; ``message`` says the rule broken and the
+    fix. ``file`` is the path the input was read from; a frame built in code
+    has none and names its ``table`` instead. ``line`` is the line number as
+    an editor shows it (the header is line 1), for files; ``row`` the 1-based
+    data row, for frames built in code. Both are None for a problem of the
+    whole file or table.
+
+    >>> str(Problem(Code.NEGATIVE, "cannot be negative", table="inventory", row=3,
+    ...             column="qty", value="-5"))
+    "inventory frame, row 3, column 'qty': value '-5': cannot be negative [negative]"
     """
 
-    code: str
+    code: Code
     message: str
     file: str = ""
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    table: str = ""
+    row: int | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
+        where = self.file or (f"{self.table} frame" if self.table else "<input>")
         if self.line is not None:
             where += f", line {self.line}"
+        elif self.row is not None:
+            where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
         shown = "" if self.value is None else f": value {_quote(self.value)}"
@@ -41,7 +99,7 @@ def _quote(value: str, limit: int = 40) -> str:
 
 
 class InputError(ConsumptionError):
-    """The input files break the rules of SPEC §5; nothing was computed or written."""
+    """The inputs break the rules of SPEC §5; nothing was computed or written."""
 
     def __init__(self, problems: list[Problem], truncated: int = 0) -> None:
         self.problems = list(problems)
@@ -49,7 +107,7 @@ class InputError(ConsumptionError):
         super().__init__(self.report())
 
     @property
-    def codes(self) -> list[str]:
+    def codes(self) -> list[Code]:
         return [p.code for p in self.problems]
 
     def report(self) -> str:
@@ -63,5 +121,37 @@ class UsageError(ConsumptionError):
     """The options or the scenario file ask for something that cannot be done."""
 
 
+class MissingDependencyError(UsageError):
+    """An optional feature needs a package that is not installed; the message says which extra."""
+
+
 class InvariantError(ConsumptionError):
     """A computed result breaks an invariant (conservation, eligibility): a bug, never bad input."""
+
+
+class KeyOverflowError(ConsumptionError):
+    """Columns have too many distinct values to be packed into one 64-bit sort key."""
+
+
+class SolverError(ConsumptionError):
+    """An LP solver failed to run or gave back something that does not fit the model."""
+
+
+class AnaplanConfigError(UsageError):
+    """The Anaplan configuration is missing, unreadable or asks for something impossible."""
+
+
+class AnaplanAuthError(ConsumptionError):
+    """Anaplan refused the credentials, or its authentication service did not answer."""
+
+
+class AnaplanApiError(ConsumptionError):
+    """The Anaplan API refused a request, or did not answer after every retry."""
+
+
+class AnaplanTaskError(ConsumptionError):
+    """An import or process ran and failed; its failure dump, when there is one, is saved."""
+
+
+class ExportChangedError(ConsumptionError):
+    """A file of an Anaplan export changed since the export wrote it."""

@@ -23,24 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from consumption.anaplan import missing_extra
 
-from consumption import constants as C
-from consumption.errors import ConsumptionError, UsageError
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+except ImportError as error:  # the anaplan extra is not installed
+    raise missing_extra(error) from error
+
+from consumption.anaplan.config import FORMAT_V1, FORMAT_V2, PAYLOAD_FORMATS
+from consumption.errors import AnaplanAuthError, UsageError
 
 MESSAGE_BYTES: Final = 100
 TIMESTAMP_BYTES: Final = 8
-PAYLOAD_FORMATS: Final = C.ANAPLAN_PAYLOAD_FORMATS
-FORMAT_V2, FORMAT_V1 = PAYLOAD_FORMATS
 PASSPHRASE_ENV: Final = "ANAPLAN_KEY_PASSPHRASE"
 USER_ENV: Final = "ANAPLAN_USER"
 PASSWORD_ENV: Final = "ANAPLAN_PASSWORD"
-
-
-class AnaplanAuthError(ConsumptionError):
-    """Anaplan refused the credentials, or its authentication service did not answer."""
 
 
 def message(payload_format: str = FORMAT_V2, now: float | None = None) -> bytes:

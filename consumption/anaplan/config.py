@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from consumption.anaplan.auth import FORMAT_V2, PAYLOAD_FORMATS
-from consumption.errors import UsageError
+from consumption import constants as C
+from consumption.errors import AnaplanConfigError
+
+PAYLOAD_FORMATS: Final = C.ANAPLAN_PAYLOAD_FORMATS  # certificate auth messages
+FORMAT_V2, FORMAT_V1 = PAYLOAD_FORMATS
 
 AUTH_CERTIFICATE: Final = "certificate"
 AUTH_BASIC: Final = "basic"
@@ -22,10 +25,6 @@ DEFAULT_AUTH_URL: Final = "https://auth.anaplan.com"
 DEFAULT_API_URL: Final = "https://api.anaplan.com/2/0"
 # Anaplan takes chunks of 1 to 50 MB of uncompressed data.
 MAX_CHUNK_BYTES: Final = 50_000_000
-
-
-class AnaplanConfigError(UsageError):
-    """The push configuration is missing, unreadable or asks for something impossible."""
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consumption import constants as C
+from consumption.anaplan import manifest
 from consumption.anaplan.codes import codes
 from consumption.errors import InvariantError
-from consumption.io.write import write_csv, write_json
+from consumption.io.write import write_csv
 
 if TYPE_CHECKING:
     from consumption.outputs.result import Result
-
-MANIFEST_FILE: Final = "manifest.json"
-MANIFEST_VERSION: Final = 1
 
 KIND_LIST: Final = "list"
 KIND_MODULE: Final = "module"
@@ -131,23 +129,15 @@ class _Dimension:
     def codes_of(self, positions: np.ndarray) -> pa.Array:
         return self.codes.take(pa.array(np.asarray(positions, dtype=np.int64)))
 
-
-def _categories(*columns: pd.Series) -> list[str]:
-    """Union of the categories of categorical columns, first seen first."""
-    seen: dict[str, None] = {}
-    for column in columns:
-        for value in column.cat.categories:
-            seen.setdefault(str(value), None)
-    return list(seen)
+    def texts_of(self, positions: np.ndarray) -> pa.Array:
+        return pa.array(self.texts, pa.large_string()).take(
+            pa.array(np.asarray(positions, dtype=np.int64))
+        )
 
 
-def _positions(column: pd.Series, texts: list[str]) -> np.ndarray:
-    """For each row of a categorical column, the position of its value in ``texts``."""
-    lookup = pd.Index(texts).get_indexer(column.cat.categories.astype(str))
-    return lookup[column.cat.codes.to_numpy()]
-
-
-def _dimension(texts: list[str]) -> _Dimension:
+def _dimension(names: pa.Array) -> _Dimension:
+    """A list whose items are the instance's sorted names (items, locations)."""
+    texts = [str(name) for name in names.to_pylist()]
     return _Dimension(texts, codes(_text(texts)))
 
 
@@ -184,17 +174,20 @@ def _plain(values: pd.Series | np.ndarray) -> np.ndarray | pd.api.extensions.Ext
 
 def build(result: Result) -> list[ExportFile]:
     """Every file of the export, in the order a model loads them (lists, then modules)."""
-    lots, demand = result.lots, result.demand
-    items = _dimension(_categories(lots[C.ITEM], demand[C.ITEM]))
-    locations = _dimension(_categories(lots[C.LOCATION], demand[C.LOCATION]))
-    requirements = sorted(set(demand[C.REQUIREMENT].astype(np.int64).tolist()))
-    rules = _dimension([str(r) for r in requirements])
+    lots, demand, inst = result.lots, result.demand, result.instance
+    # The instance's integer codes say which item and location each row has.
+    items = _dimension(inst.items)
+    locations = _dimension(inst.locations)
+    requirements = sorted(set(inst.line_requirement.tolist()))
+    rules = _dimension(pa.array([str(r) for r in requirements]))
 
-    lot_item = items.codes_of(_positions(lots[C.ITEM], items.texts))
-    lot_location = locations.codes_of(_positions(lots[C.LOCATION], locations.texts))
-    lot_codes = codes(_decoded(lots[C.ITEM]), _decoded(lots[C.LOCATION]), _decoded(lots[C.LOT]))
+    lot_item = items.codes_of(inst.lot_item)
+    lot_location = locations.codes_of(inst.lot_location)
+    lot_codes = codes(
+        items.texts_of(inst.lot_item), locations.texts_of(inst.lot_location), inst.lot_id
+    )
     line_codes = codes(_decoded(demand[C.LINE]))
-    line_rule = rules.codes_of(np.searchsorted(requirements, demand[C.REQUIREMENT].to_numpy()))
+    line_rule = rules.codes_of(np.searchsorted(requirements, inst.line_requirement))
 
     batch = batch_id(result)
     return [
@@ -221,14 +214,8 @@ def build(result: Result) -> list[ExportFile]:
             line_codes,
             {
                 "Line": (TEXT, _series(_decoded(demand[C.LINE]))),
-                "Item": (
-                    _list_of(ITEMS),
-                    _series(items.codes_of(_positions(demand[C.ITEM], items.texts))),
-                ),
-                "Location": (
-                    _list_of(LOCATIONS),
-                    _series(locations.codes_of(_positions(demand[C.LOCATION], locations.texts))),
-                ),
+                "Item": (_list_of(ITEMS), _series(items.codes_of(inst.line_item))),
+                "Location": (_list_of(LOCATIONS), _series(locations.codes_of(inst.line_location))),
                 "Customer": (TEXT, _plain(demand[C.CUSTOMER])),
                 "Shelf Life Rule": (_list_of(RULES), _series(line_rule)),
                 "Due Date": (DATE, _plain(demand[C.DUE_DATE])),
@@ -270,37 +257,15 @@ def build(result: Result) -> list[ExportFile]:
 def _remaining_demand_file(
     result: Result, lot_codes: pa.Array, rules: _Dimension, requirements: list[int]
 ) -> ExportFile:
-    """Remaining demand by lot and shelf-life rule, from ``result.remaining_demand``.
-
-    Its rows name lots by (item, location, rank), which is unique among lots, so
-    they are matched as one integer key rather than by text.
-    """
-    lots, remaining = result.lots, result.remaining_demand
-    lot_key = _lot_key(result, lots)
-    if (np.diff(np.sort(lot_key)) == 0).any():  # a sort: numpy's hash-based unique is slower
-        raise InvariantError("two lots share item, location and rank")
-    position = pd.Index(lot_key).get_indexer(_lot_key(result, remaining))
-    if (position < 0).any():
-        raise InvariantError("remaining demand names a lot that lots.csv does not hold")
-    rule = np.searchsorted(requirements, remaining[C.REQUIREMENT].to_numpy())
+    """Remaining demand by lot and shelf-life rule, from ``result.remaining_demand``."""
+    rows = result.remaining_arrays  # the lot of each row, as an index into lots.csv
+    rule = np.searchsorted(requirements, rows.requirement)
     return _module_file(
         "remaining_demand.csv",
         REMAINING_DEMAND,
-        {LOTS: lot_codes.take(pa.array(position)), RULES: rules.codes_of(rule)},
-        {"Remaining Demand": (NUMBER, _plain(remaining[C.REMAINING_DEMAND]))},
+        {LOTS: lot_codes.take(pa.array(rows.lot)), RULES: rules.codes_of(rule)},
+        {"Remaining Demand": (NUMBER, _plain(result.remaining_demand[C.REMAINING_DEMAND]))},
     )
-
-
-def _lot_key(result: Result, frame: pd.DataFrame) -> np.ndarray:
-    """(item, location, rank) of each row as one int64, on the item and location texts
-    of ``result.lots``, so that two frames compare whatever their categories."""
-    items = [str(v) for v in result.lots[C.ITEM].cat.categories]
-    locations = [str(v) for v in result.lots[C.LOCATION].cat.categories]
-    item = _positions(frame[C.ITEM], items).astype(np.int64)
-    location = _positions(frame[C.LOCATION], locations).astype(np.int64)
-    rank = frame[C.RANK].to_numpy(dtype=np.int64)
-    span = int(result.lots[C.RANK].to_numpy(dtype=np.int64).max(initial=0)) + 1
-    return (item * len(locations) + location) * span + rank
 
 
 def batch_id(result: Result) -> str:
@@ -348,7 +313,7 @@ def _refresh_log_file(result: Result, batch: str) -> ExportFile:
 def write_export(folder: Path, result: Result) -> dict[str, Any]:
     """Write every export file and ``manifest.json`` into ``folder``; return the manifest.
 
-    Called inside :func:`consumption.writing.staged_outputs`, so the export is
+    Called with a staging folder of :meth:`Result.write`, so the export is
     replaced together with the other outputs, never half-written.
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -358,34 +323,32 @@ def write_export(folder: Path, result: Result) -> dict[str, Any]:
         path = folder / export.file
         write_csv(path, export.frame, result.decimals)
         entries.append(
-            {
-                "file": export.file,
-                "kind": export.kind,
-                "target": export.target,
-                "columns": [c.to_json() for c in export.columns],
-                "rows": len(export.frame),
-                "sha256": sha256_of(path),
-            }
-        )
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "batch": files[-1].frame[BATCHES].iloc[0],
-        "created": result.summary.get("run", {}).get("created"),
-        "as_of": result.summary.get("run", {}).get("as_of"),
-        "encoding": "UTF-8",
-        "separator": ",",
-        "header_row": 1,
-        "first_data_row": 2,
-        "files": entries,
-    }
-    write_json(folder / MANIFEST_FILE, manifest)
-    return manifest
+            manifest.entry(
+                export.file, export.kind, export.target,
+                [column.to_json() for column in export.columns], len(export.frame), path,
+            )
+        )  # fmt: skip
+    run = result.summary.get("run", {})
+    batch = str(files[-1].frame[BATCHES].iloc[0])
+    return manifest.write(folder, batch, run.get("created"), run.get("as_of"), entries)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks so that large exports stay out of memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def write(
+    result: Result,
+    out_dir: str | Path = C.DEFAULT_OUT_DIR,
+    *,
+    formats: tuple[str, ...] = (),
+    protected: tuple[Path, ...] = (),
+) -> list[Path]:
+    """Write a result's §6 outputs and its Anaplan export (``OUT/anaplan/``), as one set.
+
+    >>> from consumption import allocate  # doctest: +SKIP
+    >>> write(allocate(inventory, demand), "out/")  # doctest: +SKIP
+    """
+    return result.write(
+        out_dir,
+        formats=formats,
+        protected=protected,
+        remaining_demand=True,  # the Remaining Demand module is loaded from it
+        extras=[lambda staging: write_export(staging / C.ANAPLAN_DIR, result)],
+    )

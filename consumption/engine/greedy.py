@@ -11,37 +11,17 @@ binds), and by the exact sequential general kernel otherwise.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 
 from consumption import constants as C
-from consumption.engine.encode import Instance
-from consumption.engine.nested import PassResult, SortedKeys, nested_pass, threshold_falls
+from consumption.engine.keys import SortedKeys
+from consumption.engine.model import Allocation, Instance, PassResult
+from consumption.engine.nested import nested_pass, threshold_falls
 from consumption.engine.routes import Route, route
 from consumption.engine.runs import run_starts, sort_by
 from consumption.engine.sequential import general_pass
 from consumption.progress import Progress
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """What an engine decided, as arrays over an Instance.
-
-    ``pair_lot`` indexes the instance's lots (rank order), ``pair_line`` its
-    demand lines (file order). Pairs are sorted by lot, then by serving order.
-    ``nested_blocks`` and ``general_blocks`` count the (pass, group) blocks
-    each kernel served.
-    """
-
-    consumed: np.ndarray
-    filled: np.ndarray
-    pair_lot: np.ndarray
-    pair_line: np.ndarray
-    pair_qty: np.ndarray
-    passes: int
-    nested_blocks: int = 0
-    general_blocks: int = 0
 
 
 def allocate_greedy(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from consumption.engine.encode import Instance
-from consumption.engine.greedy import Allocation
+from consumption.engine.model import Allocation, Instance
 from consumption.engine.routes import lane_transit
 from consumption.errors import InvariantError
 

@@ -16,27 +16,11 @@ binary searches: no loop over lots or lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from consumption.engine.keys import SortedKeys
+from consumption.engine.model import PassResult
 from consumption.engine.runs import expand, run_starts
-
-_INDEX = np.int64
-
-
-@dataclass(frozen=True)
-class PassResult:
-    """What one pass gave: per line, per lot and per (lot, line) pair.
-
-    ``pair_line`` indexes the pass's lines; ``pair_lot`` the lots.
-    """
-
-    filled: np.ndarray
-    consumed: np.ndarray
-    pair_lot: np.ndarray
-    pair_line: np.ndarray
-    pair_qty: np.ndarray
 
 
 def threshold_falls(line_group: np.ndarray, line_threshold: np.ndarray) -> np.ndarray:
@@ -91,73 +75,6 @@ def nested_pass(
         runs = run_starts(pair_lot)
         consumed[pair_lot[runs]] = np.add.reduceat(pair_qty, runs)
     return PassResult(filled, consumed, pair_lot, pair_line, pair_qty)
-
-
-@dataclass(frozen=True)
-class SortedKeys:
-    """Elements sorted by (group, key), packed once into int64 for repeated searches.
-
-    Packing ten million lots costs about what one search of them costs; the
-    greedy searches the same lots once per pass (a year of weekly due dates is
-    52 passes or more), so it packs them once and keeps this.
-    """
-
-    low: int
-    high: int
-    shift: int
-    packed: np.ndarray
-
-    @classmethod
-    def of(cls, group: np.ndarray, key: np.ndarray) -> SortedKeys:
-        if len(key) == 0:
-            return cls(0, 0, 1, np.zeros(0, dtype=np.int64))
-        low, high = int(key.min()), int(key.max())
-        shift = (high - low + 2).bit_length()
-        _check_fits(int(group.max(initial=0)), shift)
-        return cls(low, high, shift, (group.astype(np.int64) << shift) | (key - low))
-
-    def search(
-        self, query_group: np.ndarray, query_key: np.ndarray, side: str = "left"
-    ) -> np.ndarray:
-        """``searchsorted`` of (group, key) queries; never leaves the query's group.
-
-        A key below every key of the group lands on the group's first element,
-        one above all on its end.
-        """
-        if len(self.packed) == 0:
-            return np.zeros(len(query_group), dtype=_INDEX)
-        _check_fits(int(query_group.max(initial=0)), self.shift)
-        # Query keys are clipped into the packed key range, so that one
-        # searchsorted answers every query.
-        offset = np.clip(query_key, self.low, self.high + 1) - self.low
-        queries = (query_group.astype(np.int64) << self.shift) | offset
-        found = np.searchsorted(self.packed, queries, side=side)
-        if side == "right":
-            # Clipping lifted a query below every key to the lowest key; step back
-            # over the elements equal to it so that none of them counts as found.
-            below = query_key < self.low
-            found[below] = np.searchsorted(self.packed, queries[below], side="left")
-        return found
-
-
-def _check_fits(top: int, shift: int) -> None:
-    if (top + 1) >> (62 - shift):
-        raise OverflowError("too many groups for the key range to be packed into int64")
-
-
-def search_groups(
-    group: np.ndarray,
-    key: np.ndarray,
-    query_group: np.ndarray,
-    query_key: np.ndarray,
-    side: str = "left",
-) -> np.ndarray:
-    """``searchsorted`` of (group, key) pairs in an array sorted by (group, key).
-
-    The result never leaves the query's group: a key below every key of the
-    group lands on the group's first element, one above all on its end.
-    """
-    return SortedKeys.of(group, key).search(query_group, query_key, side)
 
 
 def _served_intervals(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from consumption.engine.encode import Instance
+from consumption.engine.model import Instance
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def route(inst: Instance, rank: int, lines: np.ndarray | None = None) -> Route:
     delivery = np.maximum(inst.line_due[lines], transit)
     return Route(
         lines=lines,
-        group=inst.line_item[lines].astype(np.int64) * n_loc + source,
+        group=inst.group_of(inst.line_item[lines], source),
         transit=transit,
         ship=delivery - transit,
         threshold=delivery + inst.line_requirement[lines],

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from consumption.engine.keys import KeyLayout
+from consumption.errors import KeyOverflowError
+
 
 def run_starts(codes: np.ndarray) -> np.ndarray:
     """Index of the first element of every run of equal consecutive codes.
@@ -81,8 +84,9 @@ def radix_argsort(keys: np.ndarray) -> np.ndarray:
 def cummax_within(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Running maximum of ``values`` restarting at every run of ``codes``.
 
-    Each run is lifted above everything before it, so that one global running
-    maximum serves all runs at once.
+    Each value is packed behind its run's number, so that one global running
+    maximum serves all runs at once: a later run's values lie above everything
+    before it.
 
     >>> cummax_within(np.array([3, 1, 5, 2, 1, 4]), np.array([0, 0, 0, 1, 1, 1])).tolist()
     [3, 3, 5, 2, 2, 4]
@@ -90,32 +94,22 @@ def cummax_within(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.int64)
     if len(values) == 0:
         return values.copy()
-    low, high = int(values.min()), int(values.max())
-    span = high - low + 1
     run = np.cumsum(np.r_[False, codes[1:] != codes[:-1]])
-    if int(run[-1]) + 1 > (2**62) // span:
-        raise OverflowError("values span too wide a range for a segmented running maximum")
-    lift = run * span - low
-    return np.maximum.accumulate(values + lift) - lift
+    layout = KeyLayout.covering(run, values)
+    return layout.unpack(np.maximum.accumulate(layout.pack(run, values)))[1]
 
 
 def sort_by(*columns: np.ndarray) -> np.ndarray:
     """Stable argsort by several integer columns, the first the most significant.
 
-    When the columns' ranges fit 63 bits together they are packed into one
-    integer and sorted by radix; otherwise ``np.lexsort`` does it.
+    When the columns' ranges fit one int64 together they are packed and sorted
+    by radix; otherwise ``np.lexsort`` does it.
 
     >>> sort_by(np.array([1, 0, 1, 0]), np.array([5, 7, 2, 7])).tolist()
     [1, 3, 2, 0]
     """
-    n = len(columns[0]) if columns else 0
-    packed = np.zeros(n, dtype=np.int64)
-    bits = 0
-    for column in columns:
-        low = int(column.min(initial=0))
-        width = (int(column.max(initial=0)) - low).bit_length()
-        bits += width
-        if bits > 63:
-            return np.lexsort(columns[::-1])
-        packed = (packed << width) | (column - low)
-    return radix_argsort(packed)
+    try:
+        layout = KeyLayout.covering(*columns)
+    except KeyOverflowError:
+        return np.lexsort(columns[::-1])
+    return radix_argsort(layout.pack(*columns))

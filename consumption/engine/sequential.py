@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from consumption.engine.nested import PassResult, search_groups
+from consumption.engine.keys import search_groups
+from consumption.engine.model import PassResult
 
 _NEVER = 2**62  # the available day of a lot without stock: after every ship date
 

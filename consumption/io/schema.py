@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from consumption import constants as c
+from consumption.errors import Code
 
 
 class Kind(StrEnum):
@@ -61,20 +62,33 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Unique:
+    """A combination of columns that must not repeat, over the ones the table has.
+
+    ``fix`` is what the planner should do about a repeat. The last column is
+    the one a problem points at: what to change.
+    """
+
+    columns: tuple[str, ...]
+    code: Code
+    fix: str
+
+
+@dataclass(frozen=True)
 class Table:
     """One input file: its columns and the rules that span columns.
 
     ``one_of`` lists groups of columns of which at least one must be present
-    (inventory needs a shelf life or an expiry date). ``unique`` is the key
-    whose combination must not repeat, over the key columns the file has;
-    ``unique_code`` is the reason code reported when it does.
+    (inventory needs a shelf life or an expiry date). ``unique`` are the keys
+    whose combination must not repeat. ``distinct`` names two columns that must
+    differ on every row (a lane leaves one location for another).
     """
 
     name: str
     columns: tuple[Column, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
-    unique: tuple[str, ...] = ()
-    unique_code: str = ""
+    unique: tuple[Unique, ...] = ()
+    distinct: tuple[str, str] | None = None
 
     def column(self, name: str) -> Column:
         """The column called ``name`` (canonical name)."""
@@ -82,41 +96,6 @@ class Table:
             if column.name == name:
                 return column
         raise KeyError(name)
-
-
-# --- reason codes of input problems ---------------------------------------------
-# Whole file.
-MISSING_FILE: Final = "missing_file"
-UNREADABLE_FILE: Final = "unreadable_file"
-EMPTY_FILE: Final = "empty_file"
-BINARY_FILE: Final = "binary_file"
-ENCODING: Final = "encoding"
-UNREADABLE_CSV: Final = "unreadable_csv"
-# Header.
-BAD_DELIMITER: Final = "bad_delimiter"
-MISSING_COLUMN: Final = "missing_column"
-DUPLICATE_COLUMN: Final = "duplicate_column"
-# Rows.
-RAGGED_ROW: Final = "ragged_row"
-DUPLICATE_LOT: Final = "duplicate_lot"
-DUPLICATE_ID: Final = "duplicate_id"
-DUPLICATE_LANE: Final = "duplicate_lane"
-SAME_LOCATION: Final = "same_location"
-# Cells.
-EMPTY_VALUE: Final = "empty_value"
-NOT_A_NUMBER: Final = "not_a_number"
-THOUSANDS_SEPARATOR: Final = "thousands_separator"
-DECIMAL_COMMA: Final = "decimal_comma"
-NOT_FINITE: Final = "not_finite"
-NEGATIVE: Final = "negative"
-NOT_POSITIVE: Final = "not_positive"
-TOO_LARGE: Final = "too_large"
-TOO_MANY_DECIMALS: Final = "too_many_decimals"
-NOT_AN_INTEGER: Final = "not_an_integer"
-BAD_DATE: Final = "bad_date"
-# Across files (reported as a notice, not a problem: a lane network may name
-# locations that hold no stock and no demand today).
-UNKNOWN_LOCATION: Final = "unknown_location"
 
 
 # --- the tables ------------------------------------------------------------------
@@ -152,8 +131,13 @@ INVENTORY: Final = Table(
         Column(c.UNIT_COST, Kind.MONEY, "the unit cost", allow_empty=True),
     ),
     one_of=((c.SHELF_LIFE, c.EXPIRY_DATE),),
-    unique=(c.ITEM, c.LOCATION, c.LOT),
-    unique_code=DUPLICATE_LOT,
+    unique=(
+        Unique(
+            (c.ITEM, c.LOCATION, c.LOT),
+            Code.DUPLICATE_LOT,
+            "merge the two rows, or give the lots distinct ids",
+        ),
+    ),
 )
 
 DEMAND: Final = Table(
@@ -187,8 +171,7 @@ DEMAND: Final = Table(
             required=True,
         ),
     ),
-    unique=(c.ID,),
-    unique_code=DUPLICATE_ID,
+    unique=(Unique((c.ID,), Code.DUPLICATE_ID, "every demand line needs its own id"),),
 )
 
 LANES: Final = Table(
@@ -200,8 +183,20 @@ LANES: Final = Table(
         Column(c.RANK, Kind.POSITIVE_INTEGER, "the lane rank", required=True),
         Column(c.COST, Kind.MONEY, "the cost per unit", allow_empty=True),
     ),
-    unique=(c.FROM_LOCATION, c.TO_LOCATION),
-    unique_code=DUPLICATE_LANE,
+    unique=(
+        Unique(
+            (c.FROM_LOCATION, c.TO_LOCATION),
+            Code.DUPLICATE_LANE,
+            "keep one lane per pair of locations",
+        ),
+        # Lines are served through their rank-1 lane, then rank-2, ...: one lane each.
+        Unique(
+            (c.TO_LOCATION, c.RANK),
+            Code.DUPLICATE_LANE_RANK,
+            "give each lane into a location its own rank",
+        ),
+    ),
+    distinct=(c.FROM_LOCATION, c.TO_LOCATION),
 )
 
 TABLES: Final = (INVENTORY, DEMAND, LANES)

@@ -60,9 +60,8 @@ from typing import Any
 import numpy as np
 
 from consumption import constants as C
-from consumption.engine.encode import Instance
-from consumption.engine.greedy import Allocation
-from consumption.engine.nested import search_groups
+from consumption.engine.keys import search_groups
+from consumption.engine.model import Allocation, Instance
 from consumption.engine.routes import route
 from consumption.engine.runs import cumsum_within, expand, run_starts
 from consumption.lp import solvers

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consumption import constants as C
-from consumption.errors import ConsumptionError, UsageError
+from consumption.errors import SolverError, UsageError
 
 HIGHS_HINT = "install it with: pip install 'consumption[highs]' (or use --solver cbc)"
 
@@ -127,7 +127,7 @@ def _solve_cbc(block: Block, time_limit: float | None) -> BlockSolution:
         args += ["-initialSolve", "-saveSolution", str(solution)]
         run = subprocess.run(args, capture_output=True, text=True, check=False)
         if run.returncode != 0 or not solution.is_file():
-            raise ConsumptionError(
+            raise SolverError(
                 f"CBC failed (exit code {run.returncode}) on a block of {block.n_vars:,} "
                 f"variables: {_tail(run.stdout + run.stderr)}"
             )
@@ -201,7 +201,7 @@ def _read_cbc_solution(path: Path, block: Block) -> np.ndarray:
     raw = path.read_bytes()
     n_rows, n_cols = np.frombuffer(raw, dtype=np.int32, count=2)
     if n_cols != block.n_vars or n_rows != block.n_rows:
-        raise ConsumptionError(
+        raise SolverError(
             f"CBC's solution has {n_cols} columns and {n_rows} rows; the model has "
             f"{block.n_vars} and {block.n_rows}"
         )

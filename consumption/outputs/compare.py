@@ -20,7 +20,7 @@ from consumption import constants as C
 from consumption.api import allocate
 from consumption.io.write import staged_outputs, write_csv, write_json
 from consumption.lp.model import weighted_fill
-from consumption.outputs.quantities import quantity
+from consumption.outputs.quantities import number, quantity
 from consumption.outputs.result import Result
 
 GREEDY_DIR = C.ENGINE_GREEDY
@@ -148,8 +148,8 @@ def report(greedy: Result, lp: Result) -> dict[str, Any]:
         C.ENGINE_GREEDY: _engine(greedy),
         C.ENGINE_LP: _engine(lp) | {"solver_status": status, "model": lp.summary["lp"]},
         "weighted_fill": {
-            C.ENGINE_GREEDY: _number(greedy_w, d),
-            C.ENGINE_LP: _number(lp_w, d),
+            C.ENGINE_GREEDY: number(greedy_w, d),
+            C.ENGINE_LP: number(lp_w, d),
             "weights": "per unit: number of priority classes - class index + 1 (1 without)",
         },
         "lots": inst.n_lots,
@@ -168,85 +168,3 @@ def _engine(result: Result) -> dict[str, Any]:
         "remaining_by_reason": totals["remaining_by_reason"],
         "seconds": timings["allocate_s"],
     }
-
-
-def _number(scaled: int, decimals: int) -> int | float:
-    return scaled if decimals == 0 else scaled / 10**decimals
-
-
-def comparison_text(report: dict[str, Any]) -> str:
-    """The comparison as a planner reads it in ten seconds.
-
-    >>> print(comparison_text({"demand": 10, "greedy": {"filled": 8, "short": 2, "seconds": 0.01},
-    ...     "lp": {"filled": 10, "short": 0, "seconds": 0.2, "solver_status": "optimal"},
-    ...     "run": {"solver": "cbc"}, "lots": 3, "lots_differing": 2, "lines": 2,
-    ...     "lines_differing": 1, "greedy_optimal": False,
-    ...     "weighted_fill": {"greedy": 8, "lp": 10}}))
-             greedy  lp (cbc)  difference
-    filled        8        10          +2
-    short         2         0          -2
-    seconds    0.01      0.20
-    lots that differ: 2 of 3   demand lines that differ: 1 of 2
-    verdict: the LP fills 2 more than the greedy (10 against 8 of 10): the greedy is not optimal
-    """
-    g, lp = report[C.ENGINE_GREEDY], report[C.ENGINE_LP]
-    rows = [
-        ("", "greedy", f"lp ({report['run']['solver']})", "difference"),
-        ("filled", _fmt(g["filled"]), _fmt(lp["filled"]), _signed(lp["filled"] - g["filled"])),
-        ("short", _fmt(g["short"]), _fmt(lp["short"]), _signed(lp["short"] - g["short"])),
-    ]
-    weighted = report["weighted_fill"]
-    if weighted[C.ENGINE_GREEDY] != g["filled"] or weighted[C.ENGINE_LP] != lp["filled"]:
-        w_g, w_lp = weighted[C.ENGINE_GREEDY], weighted[C.ENGINE_LP]
-        rows.append(("weighted fill", _fmt(w_g), _fmt(w_lp), _signed(w_lp - w_g)))
-    rows.append(("seconds", f"{g['seconds']:.2f}", f"{lp['seconds']:.2f}", ""))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
-    lines.append(
-        f"lots that differ: {report['lots_differing']:,} of {report['lots']:,}   "
-        f"demand lines that differ: {report['lines_differing']:,} of {report['lines']:,}"
-    )
-    lines.append("verdict: " + _verdict(report))
-    return "\n".join(lines)
-
-
-def _verdict(report: dict[str, Any]) -> str:
-    g, lp = report[C.ENGINE_GREEDY], report[C.ENGINE_LP]
-    demand = _fmt(report["demand"])
-    optimal, status = report["greedy_optimal"], lp["solver_status"]
-    if optimal is None:
-        return (
-            f"unknown: the LP stopped before proving optimality (solver status {status}) "
-            f"and did not beat the greedy's {_fmt(g['filled'])} of {demand}"
-        )
-    if optimal:
-        return (
-            f"the greedy is optimal: it fills {_fmt(g['filled'])} of {demand}, "
-            f"as the LP does (solver status {status})"
-        )
-    gain = lp["filled"] - g["filled"]
-    what = (
-        f"the LP fills {_fmt(gain)} more than the greedy"
-        if gain > 0
-        else "the LP fills the same total but more of the higher priorities"
-    )
-    return (
-        f"{what} ({_fmt(lp['filled'])} against {_fmt(g['filled'])} of {demand}): "
-        f"the greedy is not optimal" + ("" if status == C.LP_OPTIMAL else f" (LP status {status})")
-    )
-
-
-def _fmt(value: int | float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.6f}".rstrip("0").rstrip(".")
-
-
-def _signed(value: int | float) -> str:
-    if isinstance(value, float):
-        value = round(value, 6)
-    return "0" if value == 0 else ("+" if value > 0 else "-") + _fmt(abs(value))

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from consumption import constants as C
-from consumption.engine.encode import Instance
-from consumption.engine.greedy import Allocation
+from consumption.engine.keys import KeyLayout
+from consumption.engine.model import Allocation, Instance
 from consumption.engine.runs import cumsum_within, expand
 from consumption.outputs.quantities import quantity
 
@@ -47,13 +47,13 @@ class RemainingDemand:
 
 def remaining_demand_arrays(inst: Instance, alloc: Allocation) -> RemainingDemand:
     """Remaining demand per lot and requirement, from sorted arrays and prefix sums."""
-    span = int(inst.line_requirement.max(initial=0)) + 1
+    by_requirement = KeyLayout.covering(inst.line_group, inst.line_requirement)
     pairs, pair_of_line = np.unique(
-        inst.line_group * span + inst.line_requirement, return_inverse=True
+        by_requirement.pack(inst.line_group, inst.line_requirement), return_inverse=True
     )
     totals = np.zeros(len(pairs), dtype=np.int64)
     np.add.at(totals, pair_of_line, inst.line_qty)
-    pair_group = pairs // span
+    pair_group, pair_requirement = by_requirement.unpack(pairs)
 
     # Rows: each lot once per requirement of its group.
     first = np.searchsorted(pair_group, inst.lot_group, side="left")
@@ -65,17 +65,18 @@ def remaining_demand_arrays(inst: Instance, alloc: Allocation) -> RemainingDeman
     # Only what a location's own lots give counts here; lines filled through a
     # lane keep showing as open at their location.
     own = inst.lot_group[alloc.pair_lot] == inst.line_group[alloc.pair_line]
-    n = max(inst.n_lots, 1)
-    key = pair_of_line[alloc.pair_line[own]].astype(np.int64) * n + alloc.pair_lot[own]
+    by_lot = KeyLayout.of_ranges((0, max(len(pairs) - 1, 0)), (0, max(inst.n_lots - 1, 0)))
+    key = by_lot.pack(pair_of_line[alloc.pair_line[own]], alloc.pair_lot[own])
     order = np.argsort(key, kind="stable")
     key = key[order]
-    given = cumsum_within(alloc.pair_qty[own][order], key // n)
-    at = np.searchsorted(key, row_pair.astype(np.int64) * n + row_lot, side="right") - 1
+    key_pair = by_lot.unpack(key)[0]
+    given = cumsum_within(alloc.pair_qty[own][order], key_pair)
+    at = np.searchsorted(key, by_lot.pack(row_pair, row_lot), side="right") - 1
     valid = at >= 0
-    valid[valid] = key[at[valid]] // n == row_pair[valid]
+    valid[valid] = key_pair[at[valid]] == row_pair[valid]
     before = np.zeros(len(at), dtype=np.int64)
     before[valid] = given[at[valid]]
-    return RemainingDemand(row_lot, pairs[row_pair] % span, totals[row_pair] - before)
+    return RemainingDemand(row_lot, pair_requirement[row_pair], totals[row_pair] - before)
 
 
 def remaining_demand(inst: Instance, rd: RemainingDemand, lots: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Facts derived from an allocation: per lot its requirement considered, status and
-reason; per demand line why it went short.
+reason; per demand line why it went short. All as integer codes into the
+category tuples below, which the frames, the summary and the export share.
 
 Both look at every (line, route) pair: a line reaches the lots of its own
 location and of each location with a lane into it, with the threshold and
@@ -14,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from consumption import constants as C
-from consumption.engine.encode import Instance
-from consumption.engine.nested import search_groups
+from consumption.engine.keys import pack, search_groups
+from consumption.engine.model import Instance
 from consumption.engine.routes import Route, all_routes
 from consumption.engine.runs import cummax_within, radix_argsort, run_starts
 
@@ -68,11 +69,9 @@ def _threshold_steps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if len(routes.lines) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
-    low = int(routes.threshold.min())
-    shift = (int(routes.threshold.max()) - low + 1).bit_length()
-    # Groups and thresholds pack into one int64 (both far below 2**31 in range): one
-    # argsort instead of a two-key lexsort; ties need no order, only maxima are kept.
-    by = radix_argsort((routes.group << shift) | (routes.threshold - low))
+    # One radix argsort of the packed pair instead of a two-key lexsort; ties need no
+    # order, only maxima are kept.
+    by = radix_argsort(pack(routes.group, routes.threshold))
     group, threshold = routes.group[by], routes.threshold[by]
     requirement = cummax_within(inst.line_requirement[routes.lines[by]], group)
     ship = cummax_within(routes.ship[by], group)
@@ -80,13 +79,35 @@ def _threshold_steps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return group[last], threshold[last], requirement[last], ship[last]
 
 
-def statuses(qty: np.ndarray, consumed: np.ndarray) -> pd.Categorical:
+@dataclass(frozen=True)
+class LotFacts:
+    """Per lot: the largest requirement its key meets (-1 if none), status and reason codes."""
+
+    considered: np.ndarray
+    status: np.ndarray  # index into STATUSES
+    reason: np.ndarray  # index into REASONS; 0 ("") where nothing is left
+
+
+def lot_facts(inst: Instance, consumed: np.ndarray) -> LotFacts:
+    """Every per-lot fact the outputs report, computed once."""
+    demand = reach(inst)
+    remaining = inst.lot_qty - consumed
+    return LotFacts(
+        demand.considered, statuses(inst.lot_qty, consumed), reasons(inst, remaining, demand)
+    )
+
+
+def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+    """Codes as a pandas Categorical over ``categories``, without copying strings."""
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
+def statuses(qty: np.ndarray, consumed: np.ndarray) -> np.ndarray:
     """``consumed`` if nothing is left, ``unconsumed`` if nothing was taken, else ``partial``."""
-    code = np.select([consumed == 0, consumed == qty], [2, 0], default=1).astype(np.int8)
-    return pd.Categorical.from_codes(code, categories=STATUSES)
+    return np.select([consumed == 0, consumed == qty], [2, 0], default=1).astype(np.int8)
 
 
-def reasons(inst: Instance, remaining: np.ndarray, lots: Reach) -> pd.Categorical:
+def reasons(inst: Instance, remaining: np.ndarray, lots: Reach) -> np.ndarray:
     """Why stock is left on each lot (SPEC §6); empty where nothing is left.
 
     The first reason that applies wins: a lot that is expired is reported as
@@ -102,11 +123,10 @@ def reasons(inst: Instance, remaining: np.ndarray, lots: Reach) -> pd.Categorica
         [REASONS.index(r) for r in C.REASONS[:4]],
         default=REASONS.index(C.REASON_EXCESS),
     )
-    code = np.where(remaining > 0, code, 0).astype(np.int8)
-    return pd.Categorical.from_codes(code, categories=REASONS)
+    return np.where(remaining > 0, code, 0).astype(np.int8)
 
 
-def short_reasons(inst: Instance, filled: np.ndarray) -> pd.Categorical:
+def short_reasons(inst: Instance, filled: np.ndarray) -> np.ndarray:
     """Why each short line is short; empty for lines filled in full.
 
     ``no_inventory``: no stock of the item where the line is served from;
@@ -136,7 +156,7 @@ def short_reasons(inst: Instance, filled: np.ndarray) -> pd.Categorical:
             hit[routes.lines[flag]] = True
             code[hit] = SHORT_REASONS.index(reason)
     code[filled >= inst.line_qty] = 0
-    return pd.Categorical.from_codes(code, categories=SHORT_REASONS)
+    return code
 
 
 def _available_in_time(inst: Instance, usable: np.ndarray, routes: Route) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from consumption import constants as C
-from consumption.engine.encode import Instance
+from consumption.engine.model import Instance
 
 MONEY_DECIMALS = 2  # values are reported to the cent
 UNSELLABLE_DATE = "unsellable_date"

@@ -1,12 +1,76 @@
-"""What a run prints in the terminal: a short summary and, for small runs, the table."""
+"""Every text a command prints in the terminal: summaries, tables, the comparison, notices."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from consumption import constants as C
+from consumption.errors import ConsumptionError, InputError, InvariantError
 from consumption.io.write import column_text
+
+
+def error_text(error: BaseException) -> str:
+    """What the command line prints for an exception, by its kind.
+
+    >>> error_text(ValueError("boom")).splitlines()[0]
+    'internal error: ValueError: boom'
+    """
+    if isinstance(error, InputError):
+        count = len(error.problems) + error.truncated
+        s = "s" if count != 1 else ""
+        return f"error: the input has {count} problem{s}; nothing was written\n{error.report()}"
+    if isinstance(error, InvariantError):
+        return f"internal error: {error}"
+    if isinstance(error, ConsumptionError):
+        return f"error: {error}"
+    if isinstance(error, OSError):
+        return f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": ")
+    return (
+        f"internal error: {type(error).__name__}: {error}\n"
+        "this is a bug in consumption; set CONSUMPTION_DEBUG=1 to see the traceback"
+    )
+
+
+def notice_lines(notices: Sequence[str]) -> list[str]:
+    """Notices (ignored columns, skipped rows, unknown locations), one line each."""
+    return [f"note: {notice}" for notice in notices]
+
+
+def written_text(written: Sequence[Path], out: Path) -> str:
+    """The files a run wrote, relative to its output folder."""
+    return f"wrote {', '.join(str(p.relative_to(out)) for p in written)} to {out}"
+
+
+def validated_text(inventory: Path, demand: Path, inputs: Any) -> str:
+    """What ``validate`` says when every rule holds."""
+    return (
+        f"{inventory}: {len(inputs.inventory):,} lots; {demand}: {len(inputs.demand):,} demand "
+        "lines; no problems found"
+    )
+
+
+def lp_text(lp: dict[str, Any]) -> str:
+    """How the LP solve went, in one line."""
+    blocks = lp["blocks"]
+    return (
+        f"LP ({lp['solver']}): {lp['status']}, {lp['variables']:,} variables, "
+        f"{lp['constraints']:,} constraints in {blocks:,} block{'s' if blocks != 1 else ''}; "
+        f"build {lp['build_s']:.2f} s, solve {lp['solve_s']:.2f} s"
+    )
+
+
+def lp_warning(lp: dict[str, Any]) -> str | None:
+    """The warning for a solve that stopped before proving optimality, if it did."""
+    if lp["status"] == C.LP_OPTIMAL:
+        return None
+    return (
+        f"warning: the LP solver did not finish ({lp['status']}): this is the best "
+        "solution it found, not a proven optimum"
+    )
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -51,3 +115,77 @@ def table_text(frame: pd.DataFrame, decimals: int) -> str:
 
 def _fmt(value: int | float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def comparison_text(report: dict[str, Any]) -> str:
+    """The comparison as a planner reads it in ten seconds.
+
+    >>> print(comparison_text({"demand": 10, "greedy": {"filled": 8, "short": 2, "seconds": 0.01},
+    ...     "lp": {"filled": 10, "short": 0, "seconds": 0.2, "solver_status": "optimal"},
+    ...     "run": {"solver": "cbc"}, "lots": 3, "lots_differing": 2, "lines": 2,
+    ...     "lines_differing": 1, "greedy_optimal": False,
+    ...     "weighted_fill": {"greedy": 8, "lp": 10}}))
+             greedy  lp (cbc)  difference
+    filled        8        10          +2
+    short         2         0          -2
+    seconds    0.01      0.20
+    lots that differ: 2 of 3   demand lines that differ: 1 of 2
+    verdict: the LP fills 2 more than the greedy (10 against 8 of 10): the greedy is not optimal
+    """
+    g, lp = report[C.ENGINE_GREEDY], report[C.ENGINE_LP]
+    rows = [
+        ("", "greedy", f"lp ({report['run']['solver']})", "difference"),
+        ("filled", _fmt(g["filled"]), _fmt(lp["filled"]), _signed(lp["filled"] - g["filled"])),
+        ("short", _fmt(g["short"]), _fmt(lp["short"]), _signed(lp["short"] - g["short"])),
+    ]
+    weighted = report["weighted_fill"]
+    if weighted[C.ENGINE_GREEDY] != g["filled"] or weighted[C.ENGINE_LP] != lp["filled"]:
+        w_g, w_lp = weighted[C.ENGINE_GREEDY], weighted[C.ENGINE_LP]
+        rows.append(("weighted fill", _fmt(w_g), _fmt(w_lp), _signed(w_lp - w_g)))
+    rows.append(("seconds", f"{g['seconds']:.2f}", f"{lp['seconds']:.2f}", ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+    lines.append(
+        f"lots that differ: {report['lots_differing']:,} of {report['lots']:,}   "
+        f"demand lines that differ: {report['lines_differing']:,} of {report['lines']:,}"
+    )
+    lines.append("verdict: " + _verdict(report))
+    return "\n".join(lines)
+
+
+def _verdict(report: dict[str, Any]) -> str:
+    g, lp = report[C.ENGINE_GREEDY], report[C.ENGINE_LP]
+    demand = _fmt(report["demand"])
+    optimal, status = report["greedy_optimal"], lp["solver_status"]
+    if optimal is None:
+        return (
+            f"unknown: the LP stopped before proving optimality (solver status {status}) "
+            f"and did not beat the greedy's {_fmt(g['filled'])} of {demand}"
+        )
+    if optimal:
+        return (
+            f"the greedy is optimal: it fills {_fmt(g['filled'])} of {demand}, "
+            f"as the LP does (solver status {status})"
+        )
+    gain = lp["filled"] - g["filled"]
+    what = (
+        f"the LP fills {_fmt(gain)} more than the greedy"
+        if gain > 0
+        else "the LP fills the same total but more of the higher priorities"
+    )
+    return (
+        f"{what} ({_fmt(lp['filled'])} against {_fmt(g['filled'])} of {demand}): "
+        f"the greedy is not optimal" + ("" if status == C.LP_OPTIMAL else f" (LP status {status})")
+    )
+
+
+def _signed(value: int | float) -> str:
+    if isinstance(value, float):
+        value = round(value, 6)
+    return "0" if value == 0 else ("+" if value > 0 else "-") + _fmt(abs(value))

@@ -20,14 +20,15 @@ import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.cli import ROOT
 
 import consumption
 from consumption import constants as C
 from consumption.anaplan import export as anaplan_export
 from consumption.anaplan.codes import MAX_LENGTH, codes
+from consumption.anaplan.manifest import MANIFEST_FILE
 from consumption.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"
 
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
@@ -100,7 +101,7 @@ def _check_codes(values: list[str], where: str) -> None:
 
 def check_export(folder: Path) -> dict[str, list[dict[str, str]]]:
     """Read every file of the export as Anaplan would; return the rows by file name."""
-    manifest = json.loads((folder / anaplan_export.MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     lists: dict[str, set[str]] = {}
     tables: dict[str, list[dict[str, str]]] = {}
     seen_module = False
@@ -203,7 +204,7 @@ def _awkward() -> consumption.Result:
     inventory = pd.DataFrame(
         {
             "item": ['Bolt, 10"', 'bolt, 10"', "#7", "A", "A", "A", " padded", "x" * 70],
-            "location": ["DC|1", "DC|1", "DC~2", "Zürich", "Zürich", "Zürich", "", ""],
+            "location": ["DC|1", "DC|1", "DC~2", "Zürich", "Zürich", "Zürich", "N", "N"],
             "lot": ["1", "1", "a", long_lot + "01", long_lot + "02", 'é,"q"', "p", "z"],
             "qty": [4.5, 0.000001, 1e9, 2.25, 3, 1, 2, 5],
             "shelf_life": [100, 200, 300, 50, 60, 400, 30, 90],
@@ -213,7 +214,7 @@ def _awkward() -> consumption.Result:
         {
             "id": ["S,1", 'S"2', "#S3", "S4"],
             "item": ['Bolt, 10"', "#7", "A", "x" * 70],
-            "location": ["DC|1", "DC~2", "Zürich", ""],
+            "location": ["DC|1", "DC~2", "Zürich", "N"],
             "customer": ["Acme, Inc.", "", 'The "Best"', "x"],
             "qty": [3.5, 999999999.5, 4, 1],
             "requirement": [90, 0, 55, 80],
@@ -224,7 +225,7 @@ def _awkward() -> consumption.Result:
 
 def test_awkward_data_is_accepted_by_the_strict_reader(tmp_path: Path) -> None:
     result = _awkward()
-    result.write(tmp_path, anaplan=True)
+    anaplan_export.write(result, tmp_path)
     tables = check_export(tmp_path / C.ANAPLAN_DIR)
     lots = tables["lots.csv"]
     assert len(lots) == 8
@@ -248,8 +249,8 @@ def test_awkward_data_is_accepted_by_the_strict_reader(tmp_path: Path) -> None:
 def test_export_is_deterministic(tmp_path: Path) -> None:
     first, second = _awkward(), _awkward()
     second.summary["run"]["created"] = first.summary["run"]["created"]
-    first.write(tmp_path / "a", anaplan=True)
-    second.write(tmp_path / "b", anaplan=True)
+    anaplan_export.write(first, tmp_path / "a")
+    anaplan_export.write(second, tmp_path / "b")
     for name in ("lots.csv", "lot_consumption.csv", "remaining_demand.csv", "batches.csv"):
         a = (tmp_path / "a" / C.ANAPLAN_DIR / name).read_bytes()
         assert a == (tmp_path / "b" / C.ANAPLAN_DIR / name).read_bytes(), name
@@ -257,7 +258,7 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
 
 def test_remaining_demand_module_matches_the_result(tmp_path: Path) -> None:
     result = _awkward()
-    result.write(tmp_path, anaplan=True)
+    anaplan_export.write(result, tmp_path)
     tables = check_export(tmp_path / C.ANAPLAN_DIR)
     assert len(tables["remaining_demand.csv"]) == len(result.remaining_demand)
     lots = {r["Code"]: (r["Item"], r["Lot"]) for r in tables["lots.csv"]}
@@ -319,7 +320,7 @@ def test_dated_run_exports_iso_dates(tmp_path: Path) -> None:
         {"item": ["A"], "qty": [4], "requirement": [30], "due_date": pd.to_datetime(["2026-12-15"])}
     )
     result = consumption.allocate(inventory, demand, as_of="2026-12-01")
-    result.write(tmp_path, anaplan=True)
+    anaplan_export.write(result, tmp_path)
     tables = check_export(tmp_path / C.ANAPLAN_DIR)
     assert [r["Expiry Date"] for r in tables["lots.csv"]] == ["2027-01-10", "2027-03-01"]
     assert tables["demand_lines.csv"][0]["Due Date"] == "2026-12-15"

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lp_oracle import max_fill
-from reference import LotKey, ReferenceResult, reference_allocate, to_micro
-from strategies import Problem, problems
+from support.lp_oracle import max_fill
+from support.reference import LotKey, ReferenceResult, reference_allocate, to_micro
+from support.strategies import Problem, problems
 
 import consumption
 from consumption import constants as c

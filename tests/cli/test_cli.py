@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.cli import ROOT
 
 from consumption import constants as C
 from consumption.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"
 REGIONAL = ROOT / "scenarios" / "regional-network"
 

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cli import ROOT
+from support.strategies import CSV_LINES, HEADERS
 
 from consumption import constants as c
-from consumption.errors import InputError
-from consumption.io import schema as s
+from consumption.errors import Code, InputError
 from consumption.io.read import (
     read_demand,
     read_inputs,
@@ -26,7 +27,6 @@ from consumption.io.read import (
     validate_files,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 # The forum example as the spec ships it, and the repository's own copy (the one CI has).
 FORUM_COPIES = [
     path
@@ -230,9 +230,9 @@ def test_lanes_and_notices_across_files(tmp_path: Path) -> None:
     inputs = read_inputs(inventory, demand, lanes)
     assert inputs.lanes is not None
     [notice] = inputs.notices
-    assert s.UNKNOWN_LOCATION in notice
+    assert Code.UNKNOWN_LOCATION in notice
     assert "'W9'" in notice
-    assert validate_files(inventory, demand) == []
+    assert validate_files(inventory, demand).notices == []
 
 
 def test_fast_and_slow_conversion_paths_agree(tmp_path: Path) -> None:
@@ -248,30 +248,30 @@ def test_fast_and_slow_conversion_paths_agree(tmp_path: Path) -> None:
 
 BAD_CELLS = [
     # (file text, expected (code, line, column, value))
-    (INVENTORY + ",L1,5,10\n", (s.EMPTY_VALUE, 2, "item", "")),
-    (INVENTORY + "A, ,5,10\n", (s.EMPTY_VALUE, 2, "lot", " ")),
-    ("item,location,lot,qty,shelf_life\nA,,L1,5,10\n", (s.EMPTY_VALUE, 2, "location", "")),
-    (INVENTORY + "A,L1,abc,10\n", (s.NOT_A_NUMBER, 2, "qty", "abc")),
-    (INVENTORY + 'A,L1,"1,000",10\n', (s.THOUSANDS_SEPARATOR, 2, "qty", "1,000")),
-    (INVENTORY + 'A,L1,"12,500,000.5",10\n', (s.THOUSANDS_SEPARATOR, 2, "qty", "12,500,000.5")),
-    ("item;lot;qty;shelf_life\nA;L1;1.000,5;10\n", (s.THOUSANDS_SEPARATOR, 2, "qty", "1.000,5")),
-    ("item;lot;qty;shelf_life\nA;L1;1 000;10\n", (s.THOUSANDS_SEPARATOR, 2, "qty", "1 000")),
-    ("item;lot;qty;shelf_life\nA;L1;12,5;10\n", (s.DECIMAL_COMMA, 2, "qty", "12,5")),
-    (INVENTORY + "A,L1,inf,10\n", (s.NOT_FINITE, 2, "qty", "inf")),
-    (INVENTORY + "A,L1,NaN,10\n", (s.NOT_FINITE, 2, "qty", "NaN")),
-    (INVENTORY + "A,L1,-1,10\n", (s.NEGATIVE, 2, "qty", "-1")),
-    (INVENTORY + "A,L1,1e13,10\n", (s.TOO_LARGE, 2, "qty", "1e13")),
-    (INVENTORY + "A,L1,0.1234567,10\n", (s.TOO_MANY_DECIMALS, 2, "qty", "0.1234567")),
-    (INVENTORY + "A,L1,1.5e-9,10\n", (s.TOO_MANY_DECIMALS, 2, "qty", "1.5e-9")),
-    (INVENTORY + "A,L1,5,12.5\n", (s.NOT_AN_INTEGER, 2, "shelf_life", "12.5")),
-    (INVENTORY + "A,L1,5,\n", (s.EMPTY_VALUE, 2, "shelf_life", "")),
-    (INVENTORY + "A,L1,5,200000\n", (s.TOO_LARGE, 2, "shelf_life", "200000")),
-    (INVENTORY + "A,L1,5,0x10\n", (s.NOT_A_NUMBER, 2, "shelf_life", "0x10")),
-    ("item,lot,qty,expiry\nA,L1,5,2026-02-30\n", (s.BAD_DATE, 2, "expiry", "2026-02-30")),
-    ("item,lot,qty,expiry\nA,L1,5,31/03/2026\n", (s.BAD_DATE, 2, "expiry", "31/03/2026")),
-    ("item,lot,qty,expiry\nA,L1,5,2026-3-5\n", (s.BAD_DATE, 2, "expiry", "2026-3-5")),
-    ("item,lot,qty,expiry\nA,L1,5,\n", (s.EMPTY_VALUE, 2, "expiry", "")),
-    ("item,lot,qty,shelf_life,unit_cost\nA,L1,5,1,-2\n", (s.NEGATIVE, 2, "unit_cost", "-2")),
+    (INVENTORY + ",L1,5,10\n", (Code.EMPTY_VALUE, 2, "item", "")),
+    (INVENTORY + "A, ,5,10\n", (Code.EMPTY_VALUE, 2, "lot", " ")),
+    ("item,location,lot,qty,shelf_life\nA,,L1,5,10\n", (Code.EMPTY_VALUE, 2, "location", "")),
+    (INVENTORY + "A,L1,abc,10\n", (Code.NOT_A_NUMBER, 2, "qty", "abc")),
+    (INVENTORY + 'A,L1,"1,000",10\n', (Code.THOUSANDS_SEPARATOR, 2, "qty", "1,000")),
+    (INVENTORY + 'A,L1,"12,500,000.5",10\n', (Code.THOUSANDS_SEPARATOR, 2, "qty", "12,500,000.5")),
+    ("item;lot;qty;shelf_life\nA;L1;1.000,5;10\n", (Code.THOUSANDS_SEPARATOR, 2, "qty", "1.000,5")),
+    ("item;lot;qty;shelf_life\nA;L1;1 000;10\n", (Code.THOUSANDS_SEPARATOR, 2, "qty", "1 000")),
+    ("item;lot;qty;shelf_life\nA;L1;12,5;10\n", (Code.DECIMAL_COMMA, 2, "qty", "12,5")),
+    (INVENTORY + "A,L1,inf,10\n", (Code.NOT_FINITE, 2, "qty", "inf")),
+    (INVENTORY + "A,L1,NaN,10\n", (Code.NOT_FINITE, 2, "qty", "NaN")),
+    (INVENTORY + "A,L1,-1,10\n", (Code.NEGATIVE, 2, "qty", "-1")),
+    (INVENTORY + "A,L1,1e13,10\n", (Code.TOO_LARGE, 2, "qty", "1e13")),
+    (INVENTORY + "A,L1,0.1234567,10\n", (Code.TOO_MANY_DECIMALS, 2, "qty", "0.1234567")),
+    (INVENTORY + "A,L1,1.5e-9,10\n", (Code.TOO_MANY_DECIMALS, 2, "qty", "1.5e-9")),
+    (INVENTORY + "A,L1,5,12.5\n", (Code.NOT_AN_INTEGER, 2, "shelf_life", "12.5")),
+    (INVENTORY + "A,L1,5,\n", (Code.EMPTY_VALUE, 2, "shelf_life", "")),
+    (INVENTORY + "A,L1,5,200000\n", (Code.TOO_LARGE, 2, "shelf_life", "200000")),
+    (INVENTORY + "A,L1,5,0x10\n", (Code.NOT_A_NUMBER, 2, "shelf_life", "0x10")),
+    ("item,lot,qty,expiry\nA,L1,5,2026-02-30\n", (Code.BAD_DATE, 2, "expiry", "2026-02-30")),
+    ("item,lot,qty,expiry\nA,L1,5,31/03/2026\n", (Code.BAD_DATE, 2, "expiry", "31/03/2026")),
+    ("item,lot,qty,expiry\nA,L1,5,2026-3-5\n", (Code.BAD_DATE, 2, "expiry", "2026-3-5")),
+    ("item,lot,qty,expiry\nA,L1,5,\n", (Code.EMPTY_VALUE, 2, "expiry", "")),
+    ("item,lot,qty,shelf_life,unit_cost\nA,L1,5,1,-2\n", (Code.NEGATIVE, 2, "unit_cost", "-2")),
 ]
 
 
@@ -283,13 +283,13 @@ def test_bad_inventory_cells(tmp_path: Path, text: str, expected: tuple) -> None
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("item,qty,requirement\nA,5,-5\n", (s.NEGATIVE, 2, "requirement", "-5")),
-        ("item,qty,MRSL\nA,5,90.5\n", (s.NOT_AN_INTEGER, 2, "MRSL", "90.5")),
-        ("item,qty,priority\nA,5,0\n", (s.NOT_POSITIVE, 2, "priority", "0")),
-        ("item,qty,priority\nA,5,1.5\n", (s.NOT_AN_INTEGER, 2, "priority", "1.5")),
-        ("item,qty,due_date\nA,5,2026-03-31 00:00:00\n", (s.BAD_DATE, 2, "due_date", None)),
-        ("item,qty,id\nA,5,\n", (s.EMPTY_VALUE, 2, "id", "")),
-        ("item,demand\nA,\n", (s.EMPTY_VALUE, 2, "demand", "")),
+        ("item,qty,requirement\nA,5,-5\n", (Code.NEGATIVE, 2, "requirement", "-5")),
+        ("item,qty,MRSL\nA,5,90.5\n", (Code.NOT_AN_INTEGER, 2, "MRSL", "90.5")),
+        ("item,qty,priority\nA,5,0\n", (Code.NOT_POSITIVE, 2, "priority", "0")),
+        ("item,qty,priority\nA,5,1.5\n", (Code.NOT_AN_INTEGER, 2, "priority", "1.5")),
+        ("item,qty,due_date\nA,5,2026-03-31 00:00:00\n", (Code.BAD_DATE, 2, "due_date", None)),
+        ("item,qty,id\nA,5,\n", (Code.EMPTY_VALUE, 2, "id", "")),
+        ("item,demand\nA,\n", (Code.EMPTY_VALUE, 2, "demand", "")),
     ],
 )
 def test_bad_demand_cells(tmp_path: Path, text: str, expected: tuple) -> None:
@@ -305,7 +305,7 @@ def test_duplicate_lot_names_both_lines(tmp_path: Path) -> None:
         read_inventory(path)
     [problem] = caught.value.problems
     assert (problem.code, problem.line, problem.column, problem.value) == (
-        s.DUPLICATE_LOT, 5, "lot", "L1",
+        Code.DUPLICATE_LOT, 5, "lot", "L1",
     )  # fmt: skip
     assert "line 2" in problem.message
 
@@ -317,7 +317,7 @@ def test_same_lot_at_other_location_is_no_duplicate(tmp_path: Path) -> None:
 
 def test_duplicate_ids(tmp_path: Path) -> None:
     path = write(tmp_path, "id,item,qty\nS1,A,5\nS2,A,5\nS1,B,5\n")
-    assert problems_of(read_demand, path) == [(s.DUPLICATE_ID, 4, "id", "S1")]
+    assert problems_of(read_demand, path) == [(Code.DUPLICATE_ID, 4, "id", "S1")]
 
 
 def test_lane_problems(tmp_path: Path) -> None:
@@ -325,32 +325,32 @@ def test_lane_problems(tmp_path: Path) -> None:
         "from_location,to_location,transit_days,rank\nW1,W2,1,1\nW1,W1,0,1\nW1,W2,2,2\nW3,W2,-1,0\n"
     )
     assert problems_of(read_lanes, write(tmp_path, text)) == [
-        (s.SAME_LOCATION, 3, "to_location", "W1"),
-        (s.DUPLICATE_LANE, 4, "to_location", "W2"),
-        (s.NEGATIVE, 5, "transit_days", "-1"),
-        (s.NOT_POSITIVE, 5, "rank", "0"),
+        (Code.SAME_LOCATION, 3, "to_location", "W1"),
+        (Code.DUPLICATE_LANE, 4, "to_location", "W2"),
+        (Code.NEGATIVE, 5, "transit_days", "-1"),
+        (Code.NOT_POSITIVE, 5, "rank", "0"),
     ]
 
 
 def test_ragged_rows_and_the_lines_after_them(tmp_path: Path) -> None:
     text = INVENTORY + "A,L1,5,10,extra\nA,L2,5\nA,L3,x,10\n"
     assert problems_of(read_inventory, write(tmp_path, text)) == [
-        (s.RAGGED_ROW, 2, None, "A,L1,5,10,extra"),
-        (s.RAGGED_ROW, 3, None, "A,L2,5"),
-        (s.NOT_A_NUMBER, 4, "qty", "x"),
+        (Code.RAGGED_ROW, 2, None, "A,L1,5,10,extra"),
+        (Code.RAGGED_ROW, 3, None, "A,L2,5"),
+        (Code.NOT_A_NUMBER, 4, "qty", "x"),
     ]
 
 
 def test_blank_lines_count_in_line_numbers(tmp_path: Path) -> None:
     text = "\n\n" + INVENTORY + "A,L1,5,10\n\n\r\n\nA,L2,-5,10\n"
-    assert problems_of(read_inventory, write(tmp_path, text)) == [(s.NEGATIVE, 8, "qty", "-5")]
+    assert problems_of(read_inventory, write(tmp_path, text)) == [(Code.NEGATIVE, 8, "qty", "-5")]
 
 
 def test_quoted_newline_shifts_the_lines_after_it(tmp_path: Path) -> None:
     text = INVENTORY + '"A\nwith\nbreaks",L1,5,10\nA,L2,5,1x\n\nA,"L3,x",5,10,9\n'
     assert problems_of(read_inventory, write(tmp_path, text)) == [
-        (s.NOT_A_NUMBER, 5, "shelf_life", "1x"),
-        (s.RAGGED_ROW, 7, None, "A,L3,x,5,10,9"),
+        (Code.NOT_A_NUMBER, 5, "shelf_life", "1x"),
+        (Code.RAGGED_ROW, 7, None, "A,L3,x,5,10,9"),
     ]
 
 
@@ -359,7 +359,7 @@ def test_line_numbers_with_bom_and_crlf(tmp_path: Path) -> None:
         b"\xef\xbb\xbf" + (INVENTORY + "A,L1,5,10\nA,L2,5,bad\n").replace("\n", "\r\n").encode()
     )
     assert problems_of(read_inventory, write(tmp_path, content)) == [
-        (s.NOT_A_NUMBER, 3, "shelf_life", "bad")
+        (Code.NOT_A_NUMBER, 3, "shelf_life", "bad")
     ]
 
 
@@ -373,8 +373,8 @@ def test_line_numbers_deep_in_a_large_file(tmp_path: Path, quoted: bool) -> None
     rows[150_000] = "A,L150000,5,oops\n"  # line 150002
     problems = problems_of(read_inventory, write(tmp_path, INVENTORY + "".join(rows)))
     assert problems == [
-        (s.RAGGED_ROW, 1002, None, "A,L1000,5"),
-        (s.NOT_A_NUMBER, 150_002, "shelf_life", "oops"),
+        (Code.RAGGED_ROW, 1002, None, "A,L1000,5"),
+        (Code.NOT_A_NUMBER, 150_002, "shelf_life", "oops"),
     ]
 
 
@@ -392,15 +392,15 @@ def test_problems_are_capped_and_the_rest_counted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "code"),
     [
-        (b"", s.EMPTY_FILE),
-        (b"\n \r\n\t\n", s.EMPTY_FILE),
-        (b"\xef\xbb\xbf", s.EMPTY_FILE),
-        (b"PK\x03\x04\x14\x00\x06\x00", s.BINARY_FILE),
-        (b"item,lot\x00,qty\n", s.BINARY_FILE),
-        ("item,lot,qty,shelf_life\n".encode("utf-16-le"), s.BINARY_FILE),
-        (b"\xff\xfeA\x00\x00\xd8", s.ENCODING),
-        (b"item|lot|qty|shelf_life\nA|1|2|3\n", s.BAD_DELIMITER),
-        (b'"item,lot,qty,shelf_life"\n"A,1,2,3"\n', s.BAD_DELIMITER),
+        (b"", Code.EMPTY_FILE),
+        (b"\n \r\n\t\n", Code.EMPTY_FILE),
+        (b"\xef\xbb\xbf", Code.EMPTY_FILE),
+        (b"PK\x03\x04\x14\x00\x06\x00", Code.BINARY_FILE),
+        (b"item,lot\x00,qty\n", Code.BINARY_FILE),
+        ("item,lot,qty,shelf_life\n".encode("utf-16-le"), Code.BINARY_FILE),
+        (b"\xff\xfeA\x00\x00\xd8", Code.ENCODING),
+        (b"item|lot|qty|shelf_life\nA|1|2|3\n", Code.BAD_DELIMITER),
+        (b'"item,lot,qty,shelf_life"\n"A,1,2,3"\n', Code.BAD_DELIMITER),
     ],
 )
 def test_unusable_files(tmp_path: Path, content: bytes, code: str) -> None:
@@ -410,14 +410,14 @@ def test_unusable_files(tmp_path: Path, content: bytes, code: str) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.csv"
-    assert problems_of(read_inventory, path) == [(s.MISSING_FILE, None, None, None)]
-    assert problems_of(read_inventory, tmp_path)[0][0] == s.UNREADABLE_FILE
+    assert problems_of(read_inventory, path) == [(Code.MISSING_FILE, None, None, None)]
+    assert problems_of(read_inventory, tmp_path)[0][0] == Code.UNREADABLE_FILE
 
 
 def test_windows_1252_file_names_the_line(tmp_path: Path) -> None:
     content = (INVENTORY + "A,L1,5,10\nCafé,L2,5,10\n").encode("cp1252")
     [(code, line, _, value)] = problems_of(read_inventory, write(tmp_path, content))
-    assert (code, line, value) == (s.ENCODING, 3, "Café")
+    assert (code, line, value) == (Code.ENCODING, 3, "Café")
 
 
 def test_missing_columns_list_what_is_there_and_the_aliases(tmp_path: Path) -> None:
@@ -425,7 +425,7 @@ def test_missing_columns_list_what_is_there_and_the_aliases(tmp_path: Path) -> N
     with pytest.raises(InputError) as caught:
         read_inventory(path)
     found = [(p.code, p.line, p.column) for p in caught.value.problems]
-    assert found == [(s.MISSING_COLUMN, 1, c.QTY), (s.MISSING_COLUMN, 1, c.SHELF_LIFE)]
+    assert found == [(Code.MISSING_COLUMN, 1, c.QTY), (Code.MISSING_COLUMN, 1, c.SHELF_LIFE)]
     qty, shelf = caught.value.problems
     for name in ("'item'", "'Lot'", "'Amount'", "'lot qty'", "'on hand'"):
         assert name in qty.message
@@ -434,12 +434,12 @@ def test_missing_columns_list_what_is_there_and_the_aliases(tmp_path: Path) -> N
 
 def test_duplicate_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "item,lot,qty,Lot Qty,shelf_life\nA,1,5,5,10\n")
-    assert problems_of(read_inventory, path) == [(s.DUPLICATE_COLUMN, 1, "Lot Qty", None)]
+    assert problems_of(read_inventory, path) == [(Code.DUPLICATE_COLUMN, 1, "Lot Qty", None)]
 
 
 def test_header_after_blank_lines_has_its_own_line(tmp_path: Path) -> None:
     path = write(tmp_path, "\n\nitem,lot,shelf_life\nA,1,5\n")
-    assert problems_of(read_inventory, path) == [(s.MISSING_COLUMN, 3, c.QTY, None)]
+    assert problems_of(read_inventory, path) == [(Code.MISSING_COLUMN, 3, c.QTY, None)]
 
 
 def test_read_inputs_reports_every_file(tmp_path: Path) -> None:
@@ -449,21 +449,13 @@ def test_read_inputs_reports_every_file(tmp_path: Path) -> None:
         read_inputs(inventory, demand, tmp_path / "lanes.csv")
     found = [(p.file, p.code) for p in caught.value.problems]
     assert found == [
-        (str(inventory), s.NEGATIVE),
-        (str(demand), s.NOT_A_NUMBER),
-        (str(tmp_path / "lanes.csv"), s.MISSING_FILE),
+        (str(inventory), Code.NEGATIVE),
+        (str(demand), Code.NOT_A_NUMBER),
+        (str(tmp_path / "lanes.csv"), Code.MISSING_FILE),
     ]
 
 
 # --- nothing but InputError, whatever the bytes ----------------------------------------------
-
-CSV_PIECES = st.sampled_from([*'AB01.-,;\t"\n\r 9e', "é", "\x00", "\ufeff", "item", "2026-02-30"])
-CSV_LINES = st.lists(CSV_PIECES, max_size=12).map("".join)
-HEADERS = st.lists(
-    st.sampled_from(["item", "lot", "qty", "shelf_life", "Lot Qty", "expiry", "location", "x"]),
-    min_size=1,
-    max_size=6,
-)
 
 
 def _lines_in(content: bytes) -> int:

@@ -10,18 +10,21 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import DATA
 
 from consumption import constants as C
 from consumption.cli import main
 
-DATA = Path(__file__).parent / "data" / "dated"
+DATED = DATA / "dated"
 AS_OF = "2026-12-01"
 
 
 def _run(tmp_path: Path, *options: str) -> Path:
     out = tmp_path / "out"
-    args = ["run", str(DATA / "inventory.csv"), str(DATA / "demand.csv")]
-    code = main([*args, "--lanes", str(DATA / "lanes.csv"), "--out", str(out), "--quiet", *options])
+    args = ["run", str(DATED / "inventory.csv"), str(DATED / "demand.csv")]
+    code = main(
+        [*args, "--lanes", str(DATED / "lanes.csv"), "--out", str(out), "--quiet", *options]
+    )
     assert code == C.EXIT_OK
     return out
 
@@ -80,7 +83,7 @@ def test_summary_records_dates_and_kernels(tmp_path: Path) -> None:
 
 
 def test_dates_without_as_of_are_a_usage_error(tmp_path: Path, capsys) -> None:
-    args = ["run", str(DATA / "inventory.csv"), str(DATA / "demand.csv"), "--out", str(tmp_path)]
+    args = ["run", str(DATED / "inventory.csv"), str(DATED / "demand.csv"), "--out", str(tmp_path)]
     assert main(args) == C.EXIT_BAD_INPUT
     assert "give --as-of" in capsys.readouterr().err
     assert main([*args, "--as-of", "2026-13-01"]) == C.EXIT_BAD_INPUT
@@ -92,7 +95,7 @@ def test_scenario_options_and_lanes_file(tmp_path: Path) -> None:
     scenario = tmp_path / "s"
     scenario.mkdir()
     for name in ("inventory.csv", "demand.csv", "lanes.csv"):
-        (scenario / name).write_bytes((DATA / name).read_bytes())
+        (scenario / name).write_bytes((DATED / name).read_bytes())
     (scenario / "scenario.toml").write_text(f'[run]\nas_of = "{AS_OF}"\norder = "due"\n')
     out = tmp_path / "out"
     assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == C.EXIT_OK

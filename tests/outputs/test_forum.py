@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.cli import ROOT
 
 import consumption
 from consumption import constants as C
 from consumption.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "forum-example"
 SHARED = ROOT.parent / "shared" / "examples" / "forum-example"
 EXPECTED = SCENARIO / "expected-consumption.csv"

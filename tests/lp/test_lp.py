@@ -21,14 +21,15 @@ import pandas as pd
 import pulp
 import pytest
 from hypothesis import given, settings
-from lp_oracle import bundled_cbc, max_fill
-from strategies import Instance, dated_problems, problems
+from support.cli import SCENARIOS
+from support.lp_oracle import bundled_cbc, max_fill
+from support.strategies import Instance, dated_problems, problems
 
 import consumption
 from consumption import constants as c
+from consumption.api import instance as encode
 from consumption.cli import main
 from consumption.engine import invariants
-from consumption.engine.encode import encode
 from consumption.engine.greedy import allocate_greedy
 from consumption.engine.routes import lane_transit
 from consumption.errors import UsageError
@@ -43,12 +44,12 @@ FEW = settings(max_examples=40)
 ORACLE = settings(max_examples=60)
 
 
-def encoded(instance: Instance) -> consumption.instance.Instance:
+def encoded(instance: Instance) -> consumption.engine.model.Instance:
     day0 = None if instance.as_of is None else np.datetime64(str(instance.as_of), "D")
     return encode(instance.inventory, instance.demand, instance.lanes, day0)
 
 
-def weighted_optimum(inst: consumption.instance.Instance) -> float:
+def weighted_optimum(inst: consumption.engine.model.Instance) -> float:
     """The LP optimum of weighted fill, from every (lot, line) pair checked by the rule of
     SPEC §2 as invariants.py states it: no ranges, no classes, no blocks."""
     lot, line = (a.ravel() for a in np.meshgrid(np.arange(inst.n_lots), np.arange(inst.n_lines)))
@@ -301,7 +302,7 @@ def test_bad_lp_options(options: dict, message: str) -> None:
 
 
 def test_run_engine_lp_writes_the_same_files(tmp_path: Path, capsys) -> None:
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "regional-network"
+    scenario = SCENARIOS / "regional-network"
     outs = {}
     for engine in c.ENGINES:
         outs[engine] = tmp_path / engine
@@ -326,7 +327,7 @@ def test_run_engine_lp_writes_the_same_files(tmp_path: Path, capsys) -> None:
 
 
 def test_solver_without_lp_engine_exits_2(tmp_path: Path, capsys) -> None:
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "forum-example"
+    scenario = SCENARIOS / "forum-example"
     code = main(["run", str(scenario), "--solver", "highs", "--out", str(tmp_path)])
     assert code == c.EXIT_BAD_INPUT
     assert "--engine lp" in capsys.readouterr().err

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import (
+from support.reference import (
     LotKey,
     ReferenceResult,
     default_horizon,
@@ -33,7 +33,12 @@ from reference import (
     to_date,
     to_micro,
 )
-from strategies import Instance, binding_receipts_problems, crossing_problems, dated_problems
+from support.strategies import (
+    Instance,
+    binding_receipts_problems,
+    crossing_problems,
+    dated_problems,
+)
 
 import consumption
 from consumption import constants as c

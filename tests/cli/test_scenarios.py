@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from reference import reference_allocate
+from support.cli import SCENARIOS
+from support.reference import reference_allocate
 
 import consumption
 from consumption import constants as C
 from consumption.cli import main
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ALL = sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.toml").is_file())
 
 

@@ -72,8 +72,14 @@ def test_allocate_refuses_duplicate_lots_in_plain_frames(lot: str) -> None:
     demand = pd.DataFrame({"item": ["A"], "qty": [1]})
     with pytest.raises(consumption.InputError) as error:
         consumption.allocate(inventory, demand)
-    assert error.value.codes == ["duplicate_lot"]
-    assert "rows 1 and 3" in str(error.value)
+    [problem] = error.value.problems
+    assert (problem.code, problem.table, problem.row, problem.column) == (
+        "duplicate_lot",
+        "inventory",
+        3,
+        "lot",
+    )
+    assert "already on row 1" in problem.message
 
 
 def test_the_same_lot_id_under_two_items_is_no_duplicate() -> None:

@@ -18,20 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import DATA
 
 from consumption import constants as c
 from consumption.cli import main
-from consumption.errors import Problem
-from consumption.io import schema as s
+from consumption.errors import Code, Problem
 
-CORPUS = Path(__file__).resolve().parent / "data" / "bad"
+CORPUS = DATA / "bad"
 MANIFEST = CORPUS / "cases.toml"
 # A printed problem ends with its reason code; the lines around it (the count, "... and N
 # more") do not.
 _PROBLEM_LINE = re.compile(r" \[([a-z_]+)\]$")
-_KNOWN_CODES = {
-    value for name, value in vars(s).items() if name.isupper() and isinstance(value, str)
-}
+_KNOWN_CODES = {code.value for code in Code}
 
 
 @dataclass(frozen=True)
@@ -195,14 +193,14 @@ def test_every_problem_of_a_file_is_listed(
     printed = printed_problems(capsys.readouterr().err)
     found = [(_located(line), _code(line)) for line in printed]
     assert found == [
-        ((str(inventory), 2, "qty"), s.NEGATIVE),
-        ((str(inventory), 3, "item"), s.EMPTY_VALUE),
-        ((str(inventory), 4, "qty"), s.TOO_LARGE),
-        ((str(inventory), 4, "shelf_life"), s.NOT_A_NUMBER),
-        ((str(inventory), 5, "qty"), s.TOO_MANY_DECIMALS),
-        ((str(inventory), 5, "shelf_life"), s.NOT_AN_INTEGER),
-        ((str(inventory), 6, "lot"), s.DUPLICATE_LOT),
-        ((str(demand), 2, "priority"), s.NOT_POSITIVE),
+        ((str(inventory), 2, "qty"), Code.NEGATIVE),
+        ((str(inventory), 3, "item"), Code.EMPTY_VALUE),
+        ((str(inventory), 4, "qty"), Code.TOO_LARGE),
+        ((str(inventory), 4, "shelf_life"), Code.NOT_A_NUMBER),
+        ((str(inventory), 5, "qty"), Code.TOO_MANY_DECIMALS),
+        ((str(inventory), 5, "shelf_life"), Code.NOT_AN_INTEGER),
+        ((str(inventory), 6, "lot"), Code.DUPLICATE_LOT),
+        ((str(demand), 2, "priority"), Code.NOT_POSITIVE),
     ]
     assert not out.exists()
 

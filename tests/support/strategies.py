@@ -485,3 +485,14 @@ def binding_receipts_problems(draw: st.DrawFn) -> Instance:
         }
     )
     return Instance(inventory, demand, None, day0.isoformat())
+
+
+# --- text that looks a little like CSV, for the fuzz tests of the readers ---------------------
+
+CSV_PIECES = st.sampled_from([*'AB01.-,;\t"\n\r 9e', "é", "\x00", "\ufeff", "item", "2026-02-30"])
+CSV_LINES = st.lists(CSV_PIECES, max_size=12).map("".join)
+HEADERS = st.lists(
+    st.sampled_from(["item", "lot", "qty", "shelf_life", "Lot Qty", "expiry", "location", "x"]),
+    min_size=1,
+    max_size=6,
+)

@@ -19,18 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anaplan_stand_in import MODEL, WORKSPACE, Fault, Running, StandIn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from support.anaplan_stand_in import MODEL, WORKSPACE, Fault, Running, StandIn
+from support.cli import ROOT
 
 from consumption import constants as C
 from consumption.anaplan import auth as anaplan_auth
-from consumption.anaplan.export import MANIFEST_FILE
+from consumption.anaplan.manifest import MANIFEST_FILE
 from consumption.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"
 PASSPHRASE = "correct horse battery staple"
 # Tiny waits and chunks: the whole file runs in a few seconds, every loop bounded.

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lp_oracle import max_fill, max_fill_highs
-from reference import ReferenceResult, reference_allocate, to_micro
-from strategies import Problem, problems
+from support.lp_oracle import max_fill, max_fill_highs
+from support.reference import ReferenceResult, reference_allocate, to_micro
+from support.strategies import Problem, problems
 
 from consumption import constants as c
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from consumption.engine.nested import is_nested, nested_pass, search_groups
+from consumption.engine.keys import search_groups
+from consumption.engine.nested import is_nested, nested_pass
 
 
 def _pass(lots: list[tuple[int, int, int]], lines: list[tuple[int, int, int]]):

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support.cli import ROOT
 
 from consumption import constants as c
 from consumption.cli import main
 from consumption.outputs import compare as compare_module
+from consumption.outputs import terminal
 
-ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "scenarios" / "forum-example"
 OPTIMIZER_WINS = ROOT / "scenarios" / "optimizer-wins"
 RESULT_FILES = [c.ALLOCATIONS_FILE, c.DEMAND_FILE, c.LOTS_FILE, c.SUMMARY_FILE]
@@ -123,5 +124,5 @@ def test_unknown_verdict_when_the_lp_stops_without_beating_the_greedy() -> None:
         "lp": {"filled": 10, "short": 0, "seconds": 9.0, "solver_status": c.LP_TIME_LIMIT},
         "weighted_fill": {"greedy": 10, "lp": 10},
     }  # fmt: skip
-    text = compare_module.comparison_text(report)
+    text = terminal.comparison_text(report)
     assert "verdict: unknown: the LP stopped before proving optimality" in text

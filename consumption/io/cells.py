@@ -1,0 +1,244 @@
+"""Columns as the validator sees them, whether they come from a file or a DataFrame.
+
+A file's cells arrive as Arrow text and are parsed here (numbers, dates,
+trimmed text) with vectorised kernels; a frame built in code arrives typed,
+or as text that is parsed the same way. Either way the result is a
+:class:`Cells`: typed values, the masks of empty and unreadable cells, and a
+way to show a cell as it was written. Nothing here judges a value: the rules
+are :mod:`consumption.io.validate`'s. :func:`frame` builds the canonical
+DataFrame from checked values, the one layout the engine encodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from consumption.engine.text import string_buffers
+from consumption.io.schema import Column, Kind, Table
+
+# What pyarrow's string -> float64 cast reads, as a regular expression (RE2 syntax).
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^[+-]?(inf|infinity|nan)$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_NULL_TEXT = pa.scalar(None, pa.string())
+
+
+@dataclass
+class Cells:
+    """One column: typed ``values`` and which cells are empty or could not be read.
+
+    ``values`` is Arrow text (trimmed) for text columns, float64 (or int64, for
+    a frame's integer column) for numbers, datetime64[s] for dates; empty and
+    unreadable cells hold NaN / NaT / "". ``written`` gives the cells of some
+    rows as the user wrote them, for messages. ``text`` is the raw text when the
+    column was read from text: decimals are counted on it, not on floats.
+    """
+
+    values: Any
+    empty: np.ndarray
+    unreadable: np.ndarray
+    written: Callable[[np.ndarray], list[str]]
+    text: pa.ChunkedArray | None = None
+
+    def __len__(self) -> int:
+        return len(self.empty)
+
+
+# --- from text ---------------------------------------------------------------------------
+
+
+def of_text(column: Column, strings: pa.ChunkedArray) -> Cells:
+    """Parse one column of text cells as its kind says."""
+
+    def written(rows: np.ndarray) -> list[str]:
+        return [str(v) for v in strings.take(pa.array(rows, pa.int64())).to_pylist()]
+
+    if column.kind is Kind.TEXT:
+        text = trim(strings)
+        return Cells(text, lengths(text) == 0, np.zeros(len(strings), bool), written, strings)
+    if column.kind is Kind.DATE:
+        values, empty, unreadable = _parse_dates(strings)
+    else:
+        values, empty, unreadable = _parse_numbers(strings)
+    return Cells(values, empty, unreadable, written, strings)
+
+
+def lengths(strings: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Byte length of each value."""
+    return np.asarray(pc.binary_length(strings).to_numpy(zero_copy_only=False))
+
+
+# Bytes that may start or end whitespace: ASCII blanks, and any byte of a non-ASCII
+# character (which may be a no-break space); the exact trim then decides.
+_MAY_BE_SPACE = np.zeros(256, bool)
+_MAY_BE_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MAY_BE_SPACE[128:] = True
+
+
+def trim(strings: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Strip surrounding whitespace, skipping the costly kernel when no value needs it."""
+    if any(_chunk_needs_trim(chunk) for chunk in strings.chunks):
+        return pc.utf8_trim_whitespace(strings)
+    return strings
+
+
+def _chunk_needs_trim(chunk: pa.Array) -> bool:
+    """Whether a value of the chunk starts or ends with a byte that may be whitespace."""
+    offsets, data = string_buffers(chunk)
+    if not len(data):
+        return False
+    # An empty value reads a neighbour's byte: at worst a needless trim.
+    first = data[np.minimum(offsets[:-1], len(data) - 1)]
+    last = data[np.maximum(offsets[1:] - 1, 0)]
+    return bool(_MAY_BE_SPACE[first].any() or _MAY_BE_SPACE[last].any())
+
+
+def _parse_numbers(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read a column as float64 (NaN where empty or unreadable); -0 reads as 0."""
+    none = np.zeros(len(strings), bool)
+    try:
+        return _no_negative_zero(pc.cast(strings, pa.float64())), none, none
+    except pa.ArrowInvalid:
+        pass  # empty cells, spaces or text somewhere: find which below
+    text = trim(strings)
+    empty = lengths(text) == 0
+    readable = pc.match_substring_regex(text, _NUMBER, ignore_case=True)
+    kept = pc.if_else(readable, text, _NULL_TEXT)
+    try:
+        values = _no_negative_zero(pc.cast(kept, pa.float64()))
+    except pa.ArrowInvalid:  # pragma: no cover - the pattern mirrors pyarrow's parser
+        values = np.array([_to_float(v) for v in kept.to_pylist()], np.float64)
+    return values, empty, ~readable.to_numpy(zero_copy_only=False) & ~empty
+
+
+def _no_negative_zero(numbers: pa.ChunkedArray) -> np.ndarray:
+    """The values as a writable float64 array, with -0 read as 0 (it would print as '-0')."""
+    values = numbers.to_numpy()
+    if not values.flags.writeable:
+        values = values.copy()
+    values += 0.0
+    return values
+
+
+def _to_float(text: str | None) -> float:
+    try:
+        return float(text) if text is not None else np.nan
+    except ValueError:
+        return np.nan
+
+
+def _parse_dates(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read ISO ``YYYY-MM-DD`` calendar dates as datetime64[s] (NaT where empty or bad)."""
+    none = np.zeros(len(strings), bool)
+    try:
+        days = pc.cast(strings, pa.date32())
+        empty = unreadable = none
+    except pa.ArrowInvalid:
+        text = trim(strings)
+        empty = lengths(text) == 0
+        iso = pc.if_else(pc.match_substring_regex(text, _ISO_DATE), text, _NULL_TEXT)
+        stamps = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2026-02-30 over into March; a real date prints back unchanged.
+        real = pc.fill_null(pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), iso), False)
+        days = pc.cast(pc.if_else(real, iso, _NULL_TEXT), pa.date32())
+        unreadable = ~real.to_numpy(zero_copy_only=False) & ~empty
+    stamps = np.asarray(pc.cast(days, pa.timestamp("s")).to_numpy(), "datetime64[s]")
+    return stamps, empty, unreadable
+
+
+# --- from a DataFrame built in code -------------------------------------------------------
+
+
+def of_series(column: Column, series: pd.Series) -> Cells:
+    """One column of a frame built in code, typed as the schema says.
+
+    Typed columns (numbers, datetimes) are taken as they are; anything else is
+    turned into text and parsed exactly as a file's cells are, so ``"1,500"`` in
+    a frame gets the same explanation as in a CSV file.
+    """
+    missing = series.isna().to_numpy()
+
+    def written(rows: np.ndarray) -> list[str]:
+        values = series.iloc[rows]
+        return ["" if pd.isna(v) else str(v) for v in values]
+
+    if column.kind is Kind.TEXT:
+        text = _as_text(series)
+        cells = of_text(column, text)
+        return Cells(cells.values, cells.empty | missing, cells.unreadable, written, text)
+    if column.kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series.to_numpy().astype("datetime64[s]")
+        return Cells(values, missing, np.zeros(len(series), bool), written)
+    if column.kind is not Kind.DATE and _is_plain_number(series):
+        if pd.api.types.is_integer_dtype(series.dtype) and not missing.any():
+            values = series.to_numpy(dtype=np.int64)
+        else:
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
+        return Cells(values, missing, np.zeros(len(series), bool), written)
+    cells = of_text(column, _as_text(series))
+    return Cells(cells.values, cells.empty | missing, cells.unreadable, written, cells.text)
+
+
+def _is_plain_number(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _as_text(series: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow text; missing values become empty text, dates ISO text."""
+    values = series
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(values.map(lambda v: None if pd.isna(v) else str(v)), pa.large_string())
+    if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):
+        array = pc.strftime(array, format="%Y-%m-%d")
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pc.cast(array, pa.large_string())
+    chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+    return pc.fill_null(chunked, "")
+
+
+# --- the canonical frame --------------------------------------------------------------------
+
+
+def frame(table: Table, values: dict[str, Any], blank: np.ndarray) -> pd.DataFrame:
+    """Canonical columns in schema order, with the dtypes the engine expects.
+
+    Rows with every cell empty (``blank``) are left out; an absent column with a
+    default is filled with it.
+    """
+    keep = None if not blank.any() else ~blank
+    n = len(blank) if keep is None else int(keep.sum())
+    data: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in values:
+            data[column.name] = _typed(column, values[column.name], keep)
+        elif column.default is not None:
+            data[column.name] = np.full(n, column.default, np.int64)
+    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+
+
+def _typed(column: Column, values: Any, keep: np.ndarray | None) -> Any:
+    """One column's values in its frame dtype, without the skipped empty rows."""
+    if column.kind is Kind.TEXT:
+        text = values if keep is None else values.filter(pa.array(keep))
+        return text.to_pandas()
+    values = values if keep is None else values[keep]
+    if column.kind not in (Kind.DAYS, Kind.POSITIVE_INTEGER):
+        return values
+    if not column.allow_empty:  # checked: no cell is empty
+        return values.astype(np.int64)
+    missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
+    whole = np.where(missing, column.default or 0, values).astype(np.int64)
+    if column.default is None:
+        return pd.arrays.IntegerArray(whole, missing)
+    return whole
