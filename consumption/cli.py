@@ -215,15 +215,10 @@ def _run(args: argparse.Namespace) -> int:
     options = found.options
     formats = _formats(options)
     engine = options.get("engine") or C.ENGINE_GREEDY
-    solver, time_limit = options.get("solver"), options.get("time_limit")
-    lp_options = (
-        {"solver": solver, "time_limit": time_limit}
-        if engine == C.ENGINE_LP or solver or time_limit is not None
-        else {}
-    )
     result = allocate(
-        inventory, demand, lanes, **_plan(options), engine=engine, progress=_progress(args),
-        **lp_options,
+        inventory, demand, lanes, **_plan(options), engine=engine,
+        solver=options.get("solver"), time_limit=options.get("time_limit"),
+        progress=_progress(args),
     )  # fmt: skip
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
     if options.get("anaplan"):

@@ -154,7 +154,11 @@ class CertificateAuth:
     ) -> CertificateAuth:
         cert = load_certificate(certificate)
         key = load_private_key(private_key)
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        public = cert.public_key()
+        if (
+            not isinstance(public, rsa.RSAPublicKey)
+            or public.public_numbers() != key.public_key().public_numbers()
+        ):
             raise UsageError(
                 f"the private key {private_key} does not belong to the certificate {certificate}"
             )

@@ -122,7 +122,9 @@ def load(path: str | Path) -> PushConfig:
             f"{path}: unknown key(s) {', '.join(unknown)} in [anaplan]; "
             f"accepted: {', '.join([*_SETTINGS, 'load'])}"
         )
-    settings = {key: _setting(path, key, value) for key, value in table.items() if key != "load"}
+    settings: dict[str, Any] = {
+        key: _setting(path, key, value) for key, value in table.items() if key != "load"
+    }
     for key in ("workspace", "model"):
         if not settings.get(key):
             raise AnaplanConfigError(f'{path}: [anaplan] needs {key} = "..." (the {key} ID)')
@@ -169,7 +171,7 @@ def _setting(path: Path, key: str, value: Any) -> Any:
     if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
         kind = " or ".join("text" if t is str else t.__name__ for t in types)
         raise AnaplanConfigError(f"{path}: {key} must be {kind}, not {value!r}")
-    if minimum is not None and value < minimum:
+    if minimum is not None and isinstance(value, int | float) and value < minimum:
         raise AnaplanConfigError(f"{path}: {key} must be at least {minimum}, not {value!r}")
     return value
 

@@ -69,7 +69,7 @@ class KeyLayout:
     @property
     def free_bits(self) -> int:
         """Bits a further column may take: ``then(2**free_bits)`` still fits."""
-        return ((_LIMIT - 1) // self.size).bit_length() - 1
+        return (_LIMIT // self.size).bit_length() - 1
 
     def then(self, span: int, low: int = 0) -> KeyLayout:
         """This layout with one more, least significant, column of ``span`` values."""
@@ -149,13 +149,12 @@ class SortedKeys:
         keys = np.clip(query_key, self.low, self.high + 1)
         queries = self.layout.pack(groups, keys)
         found = np.searchsorted(self.packed, queries, side=side)  # type: ignore[call-overload]
-        beyond = query_group > self.layout.spans[0] - 1
-        found[beyond] = len(self.packed)
         if side == "right":
             # Clipping lifted a query below every key to the lowest key; step back
             # over the elements equal to it so that none of them counts as found.
             below = query_key < self.low
             found[below] = np.searchsorted(self.packed, queries[below], side="left")
+        found[query_group > self.layout.spans[0] - 1] = len(self.packed)
         return found
 
 

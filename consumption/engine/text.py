@@ -9,6 +9,7 @@ where integer keys tie, and checked for duplicates through 64-bit hashes.
 from __future__ import annotations
 
 import itertools
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -214,7 +215,7 @@ def _hash_chunk(chunk: pa.Array) -> np.ndarray:
         return sums + np.diff(offsets).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
-Key = pa.Array | pa.ChunkedArray | np.ndarray
+Key: TypeAlias = pa.Array | pa.ChunkedArray | np.ndarray
 
 
 def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tuple[int, int]]:

@@ -129,7 +129,7 @@ def _missing_columns(
         message = f"the header is a single column that contains {DELIMITER_NAMES[other]}: {fix}"
         fail(Problem(Code.BAD_DELIMITER, message, file, header.line, None, header.names[0]))
     present = ", ".join(f"'{name}'" for name in header.names)
-    groups = [(column,) for column in table.columns if column.required]
+    groups: list[tuple[Column, ...]] = [(column,) for column in table.columns if column.required]
     groups += [tuple(table.column(name) for name in group) for group in table.one_of]
     problems = []
     for group in groups:

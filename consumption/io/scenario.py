@@ -25,7 +25,7 @@ RUN_OPTIONS: dict[str, type | tuple[type, ...]] = {
     "time_limit": (int, float),
     "anaplan": bool,
 }
-_KINDS = {str: 'text, in quotes (as_of = "2026-12-01")', bool: "true or false"}
+_KINDS: dict[Any, str] = {str: 'text, in quotes (as_of = "2026-12-01")', bool: "true or false"}
 LANES_FILE = "lanes.csv"
 _PATH_OPTIONS = ("out", "lanes")
 

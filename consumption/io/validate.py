@@ -486,7 +486,7 @@ def _checked_frame(
 
 def _missing_columns(table: Table, frame: pd.DataFrame) -> list[Problem]:
     present = ", ".join(map(str, frame.columns)) or "none"
-    groups = [(column,) for column in table.columns if column.required]
+    groups: list[tuple[Column, ...]] = [(column,) for column in table.columns if column.required]
     groups += [tuple(table.column(name) for name in group) for group in table.one_of]
     return [
         Problem(

@@ -1,0 +1,1 @@
+"""The optimizer (SPEC §4): the LP model over eligible pairs (``model``) and its solvers."""

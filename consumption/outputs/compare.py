@@ -80,11 +80,10 @@ def compare(
     >>> compare(inv, dem).report["greedy_optimal"]
     True
     """
-    common = dict(lanes=lanes, as_of=as_of, order=order, horizon_end=horizon_end)
-    greedy = allocate(inventory, demand, **common)
+    greedy = allocate(inventory, demand, lanes, as_of=as_of, order=order, horizon_end=horizon_end)
     lp = allocate(
-        inventory, demand, **common, engine=C.ENGINE_LP, solver=solver, time_limit=time_limit,
-        progress=progress,
+        inventory, demand, lanes, as_of=as_of, order=order, horizon_end=horizon_end,
+        engine=C.ENGINE_LP, solver=solver, time_limit=time_limit, progress=progress,
     )  # fmt: skip
     return Comparison(
         greedy, lp, lots_frame(greedy, lp), demand_frame(greedy, lp), report(greedy, lp)

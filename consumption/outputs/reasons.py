@@ -97,9 +97,11 @@ def lot_facts(inst: Instance, consumed: np.ndarray) -> LotFacts:
     )
 
 
-def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical[str]:
     """Codes as a pandas Categorical over ``categories``, without copying strings."""
-    return pd.Categorical.from_codes(codes, categories=categories)
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype=np.int8), categories=pd.Index(categories)
+    )
 
 
 def statuses(qty: np.ndarray, consumed: np.ndarray) -> np.ndarray:

@@ -538,16 +538,6 @@ def test_an_unknown_import_exits_1_with_a_hint(
     assert "HTTP 404" in err and "import and process IDs in the configuration" in err
 
 
-@pytest.mark.parametrize(
-    ("command", "shown"), [("push", "--config"), ("anaplan-payload", "--private-key")]
-)
-def test_anaplan_commands_have_help(capsys, command: str, shown: str) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main([command, "--help"])
-    assert exit_.value.code == 0
-    assert shown in capsys.readouterr().out
-
-
 def test_more_chunks_than_anaplan_takes_is_refused_before_sending(
     out: Path,
     stand_in: Callable[..., Running],

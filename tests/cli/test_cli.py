@@ -170,14 +170,6 @@ def test_regional_scenario_runs(tmp_path: Path) -> None:
     assert summary["counts"]["lots"] == 5000
 
 
-def test_every_command_has_help(capsys) -> None:
-    for command in ("run", "validate"):
-        with pytest.raises(SystemExit) as exit_:
-            main([command, "--help"])
-        assert exit_.value.code == 0
-        assert "INPUT" in capsys.readouterr().out
-
-
 def test_short_lines_say_why(tmp_path: Path) -> None:
     inventory = _write(
         tmp_path / "inv.csv", "item,lot,qty,shelf_life\nA,1,5,100\nB,2,5,10\nB,3,4,-1\n"
