@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exit_code(error)
         raise
     except KeyboardInterrupt:
-        _err("interrupted; nothing was written")
+        _err(terminal.INTERRUPTED)
         return C.EXIT_FAILURE
 
 
@@ -278,8 +278,7 @@ def _compare(args: argparse.Namespace) -> int:
     result.write(out, formats=formats, protected=found.inputs)
     say(terminal.comparison_text(result.report))
     _lp_notices(lambda _: None, result.lp.summary["lp"])  # the warning only, on stderr
-    files = (C.COMPARE_LOTS_FILE, C.COMPARE_DEMAND_FILE, C.COMPARE_FILE)
-    say(f"wrote greedy/, lp/, {', '.join(files)} to {out}")
+    say(terminal.compared_text(out))
     return C.EXIT_OK
 
 
@@ -333,7 +332,7 @@ def _push(args: argparse.Namespace) -> int:
     settings = config.load(args.config)
     say = _say(args)
     reports = push.push(Path(args.out), settings, say=say)
-    say(f"pushed {len(reports)} load(s) to model {settings.model}")
+    say(terminal.pushed_text(len(reports), settings.model))
     return C.EXIT_OK
 
 

@@ -45,6 +45,9 @@ class Cells:
     unreadable: np.ndarray
     written: Callable[[np.ndarray], list[str]]
     text: pa.ChunkedArray | None = None
+    # A frame's column that already holds what ``values`` holds, in a dtype the engine
+    # reads: the canonical frame keeps it rather than a copy (millions of strings).
+    kept: pd.Series | None = None
 
     def __len__(self) -> int:
         return len(self.empty)
@@ -171,7 +174,10 @@ def of_series(column: Column, series: pd.Series) -> Cells:
     if column.kind is Kind.TEXT:
         text = _as_text(series)
         cells = of_text(column, text)
-        return Cells(cells.values, cells.empty | missing, cells.unreadable, written, text)
+        plain = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+        same = plain and cells.values is text and not missing.any()
+        kept = series if same else None
+        return Cells(cells.values, cells.empty | missing, cells.unreadable, written, text, kept)
     if column.kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.to_numpy().astype("datetime64[s]")
         return Cells(values, missing, np.zeros(len(series), bool), written)
@@ -229,6 +235,9 @@ def frame(table: Table, values: dict[str, Any], blank: np.ndarray) -> pd.DataFra
 
 def _typed(column: Column, values: Any, keep: np.ndarray | None) -> Any:
     """One column's values in its frame dtype, without the skipped empty rows."""
+    if isinstance(values, pd.Series):  # a frame's own column, already as the engine reads it
+        array = values.array  # no conversion: pandas' Arrow strings stay Arrow strings
+        return array if keep is None else array[keep]
     if column.kind is Kind.TEXT:
         text = values if keep is None else values.filter(pa.array(keep))
         return text.to_pandas()

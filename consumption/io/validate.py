@@ -470,9 +470,11 @@ def _checked_frame(
     checked = check_table(table, columns, len(given))
     if checked.findings:
         return given, locator.problems(checked.findings), hidden(checked.findings), []
-    frame = cells_.frame(
-        table, {name: cells.values for name, cells in columns.items()}, checked.blank
-    )
+    values = {
+        name: cells.kept if cells.kept is not None else cells.values
+        for name, cells in columns.items()
+    }
+    frame = cells_.frame(table, values, checked.blank)
     notices = []
     kept = None
     if checked.blank.any():

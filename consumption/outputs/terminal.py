@@ -35,6 +35,20 @@ def error_text(error: BaseException) -> str:
     )
 
 
+INTERRUPTED = "interrupted; nothing was written"
+
+
+def compared_text(out: Path) -> str:
+    """The files ``compare`` wrote."""
+    files = (C.COMPARE_LOTS_FILE, C.COMPARE_DEMAND_FILE, C.COMPARE_FILE)
+    return f"wrote greedy/, lp/, {', '.join(files)} to {out}"
+
+
+def pushed_text(loads: int, model: str) -> str:
+    """The last line of a push."""
+    return f"pushed {loads} load(s) to model {model}"
+
+
 def notice_lines(notices: Sequence[str]) -> list[str]:
     """Notices (ignored columns, skipped rows, unknown locations), one line each."""
     return [f"note: {notice}" for notice in notices]
