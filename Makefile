@@ -36,4 +36,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/run.py --size 10k 100k 1M 10M
 
 clean:
-	rm -rf $(VENV) consumption-out .pytest_cache .ruff_cache
+	rm -rf $(VENV) consumption-out consumption-compare scenarios/*/out .pytest_cache .ruff_cache

@@ -224,9 +224,9 @@ def _run(args: argparse.Namespace) -> int:
     if options.get("anaplan"):
         from consumption.anaplan import export
 
-        written = export.write(result, out, formats=formats, protected=found.inputs)
+        written = export.write(result, out, formats=formats, protected=found.inputs, on_wait=_err)
     else:
-        written = result.write(out, formats=formats, protected=found.inputs)
+        written = result.write(out, formats=formats, protected=found.inputs, on_wait=_err)
     if C.FORMAT_FORUM in formats and len(result.forum) <= C.MAX_ROWS_PRINTED:
         say(terminal.table_text(result.forum, result.decimals) + "\n")
     say(terminal.summary_text(result.summary))
@@ -275,7 +275,7 @@ def _compare(args: argparse.Namespace) -> int:
         solver=args.solver or C.SOLVER_CBC, time_limit=args.time_limit, progress=_progress(args),
     )  # fmt: skip
     out = Path(options.get("out") or C.DEFAULT_COMPARE_DIR)
-    result.write(out, formats=formats, protected=found.inputs)
+    result.write(out, formats=formats, protected=found.inputs, on_wait=_err)
     say(terminal.comparison_text(result.report))
     _lp_notices(lambda _: None, result.lp.summary["lp"])  # the warning only, on stderr
     say(terminal.compared_text(out))

@@ -129,6 +129,14 @@ class InvariantError(ConsumptionError):
     """A computed result breaks an invariant (conservation, eligibility): a bug, never bad input."""
 
 
+class OutputError(ConsumptionError):
+    """The outputs cannot be written to their folder (full, read-only, forbidden)."""
+
+
+class OutputLockedError(ConsumptionError):
+    """Another run kept the output folder locked for longer than this run would wait."""
+
+
 class KeyOverflowError(ConsumptionError):
     """Columns have too many distinct values to be packed into one 64-bit sort key."""
 
@@ -154,4 +162,4 @@ class AnaplanTaskError(ConsumptionError):
 
 
 class ExportChangedError(ConsumptionError):
-    """A file of an Anaplan export changed since the export wrote it."""
+    """An Anaplan export changed since it was written, or is not of the folder's current run."""

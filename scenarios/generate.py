@@ -404,6 +404,7 @@ def _scenario_toml(args: argparse.Namespace, demand_lines: int) -> str:
         f'description = "{description}"\n'
         "\n"
         "[run]\n"
+        'out = "out"\n'  # each scenario writes into its own folder
         'format = "forum"\n'
     )
 

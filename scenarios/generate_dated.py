@@ -338,6 +338,7 @@ def _toml(command: str, description: str, options: dict[str, str]) -> str:
         f'description = "{description}"',
         "",
         "[run]",
+        'out = "out"',  # each scenario writes into its own folder
         *(f'{key} = "{value}"' for key, value in options.items()),
     ]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -310,11 +310,12 @@ def _refresh_log_file(result: Result, batch: str) -> ExportFile:
     return _module_file("refresh_log.csv", REFRESH_LOG, {BATCHES: _text([batch])}, line_items)
 
 
-def write_export(folder: Path, result: Result) -> dict[str, Any]:
+def write_export(folder: Path, result: Result, run_id: str) -> dict[str, Any]:
     """Write every export file and ``manifest.json`` into ``folder``; return the manifest.
 
-    Called with a staging folder of :meth:`Result.write`, so the export is
-    replaced together with the other outputs, never half-written.
+    Called with the run's folder by :meth:`Result.write`, so the export is
+    replaced together with the other outputs, never half-written, and its
+    manifest names the run (``push`` loads nothing of another run).
     """
     folder.mkdir(parents=True, exist_ok=True)
     files = build(result)
@@ -330,7 +331,7 @@ def write_export(folder: Path, result: Result) -> dict[str, Any]:
         )  # fmt: skip
     run = result.summary.get("run", {})
     batch = str(files[-1].frame[BATCHES].iloc[0])
-    return manifest.write(folder, batch, run.get("created"), run.get("as_of"), entries)
+    return manifest.write(folder, run_id, batch, run.get("created"), run.get("as_of"), entries)
 
 
 def write(
@@ -339,6 +340,7 @@ def write(
     *,
     formats: tuple[str, ...] = (),
     protected: tuple[Path, ...] = (),
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write a result's §6 outputs and its Anaplan export (``OUT/anaplan/``), as one set.
 
@@ -350,5 +352,6 @@ def write(
         formats=formats,
         protected=protected,
         remaining_demand=True,  # the Remaining Demand module is loaded from it
-        extras=[lambda staging: write_export(staging / C.ANAPLAN_DIR, result)],
+        on_wait=on_wait,
+        extras=[lambda folder, run_id: write_export(folder / C.ANAPLAN_DIR, result, run_id)],
     )

@@ -7,12 +7,12 @@ longer match it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Final
 
 from consumption.errors import AnaplanConfigError
+from consumption.io.outfolder import sha256_of
 from consumption.io.write import write_json
 
 MANIFEST_FILE: Final = "manifest.json"
@@ -34,11 +34,17 @@ def entry(
 
 
 def write(
-    folder: Path, batch: str, created: str | None, as_of: str | None, entries: list[dict[str, Any]]
+    folder: Path,
+    run_id: str,
+    batch: str,
+    created: str | None,
+    as_of: str | None,
+    entries: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Write ``folder/manifest.json`` and return it."""
     manifest = {
         "version": MANIFEST_VERSION,
+        "run_id": run_id,
         "batch": batch,
         "created": created,
         "as_of": as_of,
@@ -59,18 +65,8 @@ def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise AnaplanConfigError(
-            f"{path} not found: {folder.parent} holds no Anaplan export; "
-            "run 'consumption run ... --anaplan' first"
+            f"{path} not found: no Anaplan export here; run 'consumption run ... --anaplan' first"
         ) from error
     except (OSError, ValueError) as error:
         raise AnaplanConfigError(f"{path}: cannot read the manifest ({error})") from error
     return {entry["file"]: entry for entry in manifest.get("files", [])}
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks so that large exports stay out of memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -14,6 +14,7 @@ request once. Tokens and credentials never appear in messages.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -26,8 +27,9 @@ from consumption import constants as C
 from consumption.anaplan.auth import BasicAuth, CertificateAuth
 from consumption.anaplan.client import BulkClient
 from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig
-from consumption.anaplan.manifest import read_manifest, sha256_of
+from consumption.anaplan.manifest import MANIFEST_FILE, read_manifest
 from consumption.errors import AnaplanConfigError, AnaplanTaskError, ExportChangedError
+from consumption.io.outfolder import current_folder, sha256_of
 
 MAX_CHUNKS: Final = 1000  # per file, Anaplan's limit
 DUMPS_DIR: Final = "dumps"
@@ -69,6 +71,30 @@ def check_loads(folder: Path, config: PushConfig) -> None:
             )
 
 
+def check_run(out: Path, run: Path, folder: Path) -> None:
+    """Refuse an export that is not the one the folder's current run wrote."""
+    if not (folder / MANIFEST_FILE).is_file() or not (run / C.SUMMARY_FILE).is_file():
+        raise AnaplanConfigError(
+            f"{out} holds no Anaplan export; run 'consumption run ... --anaplan' first"
+        )
+    summary = _read_json(run / C.SUMMARY_FILE)
+    current = (summary.get("output") or {}).get("run_id")
+    exported = _read_json(folder / MANIFEST_FILE).get("run_id")
+    if current is None or exported != current:
+        raise ExportChangedError(
+            f"the Anaplan export in {out} belongs to run {exported or 'unknown'}, but the "
+            f"folder's current run is {current or 'unknown'}: run again with --anaplan"
+        )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise AnaplanConfigError(f"{path}: cannot read it ({error})") from error
+    return loaded if isinstance(loaded, dict) else {}
+
+
 def make_auth(config: PushConfig) -> CertificateAuth | BasicAuth:
     """The configured authentication, its files read and checked before any request."""
     if config.auth == AUTH_BASIC:
@@ -84,19 +110,26 @@ def push(
     say: Callable[[str], None] = print,
     auth: CertificateAuth | BasicAuth | None = None,
 ) -> list[LoadReport]:
-    """Upload and run every load of ``config`` in order; raise on the first failed task."""
-    folder = Path(out_dir) / C.ANAPLAN_DIR
+    """Upload and run every load of ``config`` in order; raise on the first failed task.
+
+    Only the folder's current run is pushed: its files are read from the run's
+    own folder (resolved once), and an export whose run id is not the run's is
+    refused.
+    """
+    run = current_folder(out_dir)
+    folder = run / C.ANAPLAN_DIR
+    check_run(Path(out_dir), run, folder)
     check_loads(folder, config)
     auth = auth or make_auth(config)
     reports = []
     with BulkClient(config, auth) as client:
         for load in config.loads:
-            reports.append(_run_load(client, folder, load, say))
+            reports.append(_run_load(client, folder, load, say, Path(out_dir) / C.ANAPLAN_DIR))
     return reports
 
 
 def _run_load(
-    client: BulkClient, folder: Path, load: Load, say: Callable[[str], None]
+    client: BulkClient, folder: Path, load: Load, say: Callable[[str], None], shown_folder: Path
 ) -> LoadReport:
     chunks = sent = 0
     if load.file is not None and load.file_id is not None:
@@ -117,7 +150,9 @@ def _run_load(
     ]
     what = f"{kind[:-1] if kind == 'imports' else 'process'} {action_id} ({load.label})"
     if failed:
-        where = f"; failure dump saved as {', '.join(map(str, saved))}" if saved else ""
+        # Named as the planner reaches them, through the folder's links.
+        shown = [str(shown_folder / path.relative_to(folder)) for path in saved]
+        where = f"; failure dump saved as {', '.join(shown)}" if saved else ""
         raise AnaplanTaskError(
             f"{what} failed: task {task_id} ended {state}{_details(result)}{where}; "
             "fix the import or the model, then push again"

@@ -1,4 +1,7 @@
-"""CSV and JSON output: plain decimals, ISO dates, minimal quoting, atomic replacement.
+"""CSV and JSON output: plain decimals, ISO dates, minimal quoting.
+
+Where the files go, and how a run replaces the previous one as a whole, is
+:mod:`consumption.io.outfolder`'s business.
 
 CSV text is built column by column with Arrow string kernels and written in
 chunks, so writing millions of rows never formats a row in Python.
@@ -6,13 +9,10 @@ chunks, so writing millions of rows never formats a row in Python.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from consumption.engine.text import string_buffers
-from consumption.errors import UsageError
-
-try:  # POSIX: locks that die with their process mark staging folders in use
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 CHUNK_ROWS = 1_000_000  # rows formatted at once: bounds the memory of a write
 _NEEDS_QUOTES = r'[",\r\n]'
@@ -199,6 +193,9 @@ def _plain_floats(value: Any) -> Any:
     if isinstance(value, float | np.floating) and np.isfinite(value):
         text = np.format_float_positional(float(value), trim="-")
         return "\u0000" + text
+    if isinstance(value, Decimal) and value.is_finite():
+        # Exact quantities (summary totals) keep every digit: a float would round them.
+        return "\u0000" + format(value.normalize(), "f")
     if isinstance(value, Mapping):
         return {k: _plain_floats(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -214,118 +211,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-STAGING_PREFIX = ".staging-"
-
-
-@contextlib.contextmanager
-def staged_outputs(out_dir: Path, protected: Sequence[Path] = ()) -> Iterator[Path]:
-    """Yield a staging folder; on success move every file in it into ``out_dir``.
-
-    What a crash can and cannot leave behind, and why:
-
-    * Files are written in full into a hidden ``.staging-*`` folder inside
-      ``out_dir`` (same filesystem, so a move is a rename) and only then moved
-      into place, each with ``os.replace``: a reader, or the next run after a
-      crash of this one, sees the old file or the new one, never a half-written
-      one. Files are not fsync'ed: that guards against a power cut rather than a
-      crash of the program, costs a journal commit per file (about 9 ms a file
-      where measured, which would dominate small runs and the test suite), and
-      ext4 and btrfs by default flush a file's data before a rename that
-      replaces another file.
-    * Nothing is moved until every file is written and every destination is
-      checked (no input file overwritten, no folder in the way), so a run that
-      fails or is killed before the moves leaves the previous outputs as they
-      were. The moves themselves are a handful of renames; JSON files (the run
-      summary, manifests) go last, so a reader who sees the new summary sees
-      the new CSV files too. Swapping the whole folder in one rename would be
-      atomic for the set, but ``out_dir`` may hold the inputs or other files
-      of the user, so it cannot be replaced wholesale.
-    * A run killed outright (SIGKILL, power cut) leaves its staging folder.
-      The run holds a lock on it (``flock``, which the kernel drops when the
-      process dies, however it dies), and the next run into ``out_dir``
-      deletes the staging folders nobody holds. A folder still locked belongs
-      to a run in progress and is left alone. Without ``flock`` (Windows)
-      leftovers are simply ignored: their names start with a dot and nothing
-      reads them.
-
-    Outputs that would replace one of the ``protected`` input files are
-    refused (``UsageError``) before anything is moved.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_staging(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
-    lock = None
-    try:
-        lock = _lock(staging)
-        yield staging
-        staged = sorted(
-            (p for p in staging.rglob("*") if p.is_file()),
-            key=lambda p: (p.suffix == ".json", p),
-        )
-        _check_targets(staging, out_dir, protected)
-        for path in staged:
-            target = out_dir / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if lock is not None:
-            os.close(lock)
-
-
-def _lock(folder: Path) -> int | None:
-    """Hold an exclusive lock on ``folder`` for as long as the returned descriptor is open.
-
-    Where the filesystem has no locks (some network and FUSE mounts) the run goes on
-    unlocked: other runs cannot lock the folder either, so they leave it alone.
-    """
-    if fcntl is None:
-        return None
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _remove_abandoned_staging(out_dir: Path) -> None:
-    """Delete the staging folders of runs that died before cleaning up (see staged_outputs)."""
-    if fcntl is None:
-        return
-    for folder in out_dir.glob(STAGING_PREFIX + "*"):
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except OSError:
-            continue  # gone meanwhile, or not a folder we can open: not ours to judge
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            continue  # locked: a run in progress owns it
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-        finally:
-            os.close(fd)
-
-
-def _check_targets(staging: Path, out_dir: Path, protected: Sequence[Path]) -> None:
-    """Refuse, before any move, a destination that is an input file or a folder."""
-    inputs = {Path(p).resolve() for p in protected}
-    for staged in staging.rglob("*"):
-        if not staged.is_file():
-            continue
-        target = out_dir / staged.relative_to(staging)
-        if target.resolve() in inputs:
-            raise UsageError(
-                f"writing {target.name} to {out_dir} would overwrite the input file "
-                f"{target.resolve()}; choose another --out folder"
-            )
-        if target.is_dir():
-            raise UsageError(
-                f"cannot write {target.name}: {target} is a folder; "
-                "remove it or choose another --out folder"
-            )

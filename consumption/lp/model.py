@@ -62,6 +62,7 @@ import numpy as np
 from consumption import constants as C
 from consumption.engine.keys import search_groups
 from consumption.engine.model import Allocation, Instance
+from consumption.engine.quantities import number
 from consumption.engine.routes import route
 from consumption.engine.runs import cumsum_within, expand, run_starts
 from consumption.lp import solvers
@@ -118,7 +119,6 @@ class LpReport:
     block_statuses: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self, decimals: int) -> dict[str, Any]:
-        scale = 10**decimals
         return {
             "solver": self.solver,
             "status": self.status,
@@ -128,8 +128,8 @@ class LpReport:
             "demand_classes": self.demand_classes,
             "build_s": round(self.build_s, 6),
             "solve_s": round(self.solve_s, 6),
-            "weighted_fill": self.weighted_fill if decimals == 0 else self.weighted_fill / scale,
-            "rounded": self.rounded if decimals == 0 else self.rounded / scale,
+            "weighted_fill": number(self.weighted_fill, decimals),
+            "rounded": number(self.rounded, decimals),
             "block_statuses": self.block_statuses,
         }
 

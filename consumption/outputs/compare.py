@@ -9,6 +9,7 @@ equals the LP optimum under the same weights (``lp.line_weights``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ import pandas as pd
 
 from consumption import constants as C
 from consumption.api import allocate
-from consumption.io.write import staged_outputs, write_csv, write_json
+from consumption.engine.quantities import number, quantity
+from consumption.io.outfolder import files_of, publishing
+from consumption.io.write import write_csv, write_json
 from consumption.lp.model import weighted_fill
-from consumption.outputs.quantities import number, quantity
-from consumption.outputs.result import Result
+from consumption.outputs.result import Result, output_record
 
 GREEDY_DIR = C.ENGINE_GREEDY
 LP_DIR = C.ENGINE_LP
@@ -44,20 +46,26 @@ class Comparison:
         *,
         formats: tuple[str, ...] = (),
         protected: tuple[Path, ...] = (),
+        on_wait: Callable[[str], None] | None = None,
     ) -> list[Path]:
         """Write ``greedy/``, ``lp/``, the two difference files and ``compare.json``.
 
-        Everything is staged first and moved into ``out_dir`` together, so a
-        failure leaves the previous comparison as it was.
+        The whole comparison replaces the previous one as one set (see
+        :mod:`consumption.io.outfolder`); ``compare.json`` names the run and
+        the sha256 of every other file.
         """
         out = Path(out_dir)
-        with staged_outputs(out, protected) as staging:
-            self.greedy.write(staging / GREEDY_DIR, formats=formats)
-            self.lp.write(staging / LP_DIR, formats=formats)
-            write_csv(staging / C.COMPARE_LOTS_FILE, self.lots, self.greedy.decimals)
-            write_csv(staging / C.COMPARE_DEMAND_FILE, self.demand, self.greedy.decimals)
-            write_json(staging / C.COMPARE_FILE, self.report)
-            written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+        with publishing(out, protected, on_wait=on_wait) as run:
+            folder, run_id = run.folder, run.run_id
+            self.greedy.write_files(folder / GREEDY_DIR, run_id, formats=formats)
+            self.lp.write_files(folder / LP_DIR, run_id, formats=formats)
+            write_csv(folder / C.COMPARE_LOTS_FILE, self.lots, self.greedy.decimals)
+            write_csv(folder / C.COMPARE_DEMAND_FILE, self.demand, self.greedy.decimals)
+            files = files_of(folder)
+            write_json(
+                folder / C.COMPARE_FILE, self.report | {"output": output_record(run_id, files)}
+            )
+            written = sorted(Path(p) for p in [*files, C.COMPARE_FILE])
         return [out / p for p in written]
 
 

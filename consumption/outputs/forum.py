@@ -16,8 +16,8 @@ import pandas as pd
 from consumption import constants as C
 from consumption.engine.keys import KeyLayout
 from consumption.engine.model import Allocation, Instance
+from consumption.engine.quantities import quantity
 from consumption.engine.runs import cumsum_within, expand
-from consumption.outputs.quantities import quantity
 
 FORUM_HEADERS = {
     C.ITEM: "item",

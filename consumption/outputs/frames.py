@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from consumption import constants as C
 from consumption.engine.model import Allocation, Instance
-from consumption.outputs.quantities import quantity
+from consumption.engine.quantities import quantity
 from consumption.outputs.reasons import REASONS, SHORT_REASONS, STATUSES, LotFacts, categorical
 
 

@@ -15,13 +15,14 @@ import pandas as pd
 
 from consumption import constants as C
 from consumption.engine.model import Allocation, Instance
-from consumption.io.write import staged_outputs, write_csv, write_json
+from consumption.io.outfolder import LOCK_TIMEOUT_S, files_of, publishing
+from consumption.io.write import write_csv, write_json
 from consumption.outputs import forum, risk, summary
 from consumption.outputs.frames import allocations_frame, demand_frame, lots_frame
 from consumption.outputs.reasons import LotFacts, lot_facts, short_reasons
 
-# Writes more files into the staging folder of ``Result.write`` (an integration's export).
-Extra = Callable[[Path], object]
+# Writes more files into a run's folder (an integration's export): (folder, run id).
+Extra = Callable[[Path, str], object]
 
 
 @dataclass(frozen=True)
@@ -70,35 +71,60 @@ class Result:
         protected: tuple[Path, ...] = (),
         remaining_demand: bool = False,
         extras: Sequence[Extra] = (),
+        lock_timeout: float = LOCK_TIMEOUT_S,
+        on_wait: Callable[[str], None] | None = None,
     ) -> list[Path]:
-        """Write every §6 output into ``out_dir``, each file replaced atomically.
+        """Write every §6 output into ``out_dir``, replacing the previous run's as one set.
 
         ``formats`` may ask for ``forum`` (``forum.csv`` and
         ``remaining_demand.csv``); ``remaining_demand`` writes the latter alone.
         ``protected`` are input files that must never be overwritten. Each of
-        ``extras`` is called with the staging folder, so that what it writes
-        (an integration's export) is moved into place with the rest.
+        ``extras`` is called with the run's folder and id, so that what it
+        writes (an integration's export) is part of the same set. See
+        :mod:`consumption.io.outfolder` for how the set is replaced, and
+        ``lock_timeout`` and ``on_wait`` for a second run into the same folder.
         """
         out = Path(out_dir)
-        with staged_outputs(out, protected) as staging:
-            write_csv(staging / C.LOTS_FILE, self.lots, self.decimals)
-            write_csv(staging / C.ALLOCATIONS_FILE, self.allocations, self.decimals)
-            write_csv(staging / C.DEMAND_FILE, self.demand, self.decimals)
-            if self.expiry_risk is not None and self.risk_by_period is not None:
-                money = {risk.VALUE: risk.MONEY_DECIMALS}
-                write_csv(staging / C.EXPIRY_RISK_FILE, self.expiry_risk, self.decimals, money)
-                write_csv(
-                    staging / C.RISK_BY_PERIOD_FILE, self.risk_by_period, self.decimals, money
-                )
-            if C.FORMAT_FORUM in formats:
-                write_csv(staging / C.FORUM_FILE, self.forum, self.decimals)
-            if C.FORMAT_FORUM in formats or remaining_demand:
-                write_csv(staging / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals)
-            for extra in extras:
-                extra(staging)
-            write_json(staging / C.SUMMARY_FILE, self.summary)
-            written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+        with publishing(out, protected, lock_timeout=lock_timeout, on_wait=on_wait) as run:
+            written = self.write_files(
+                run.folder, run.run_id, formats=formats, remaining_demand=remaining_demand,
+                extras=extras,
+            )  # fmt: skip
         return [out / p for p in written]
+
+    def write_files(
+        self,
+        folder: Path,
+        run_id: str,
+        *,
+        formats: tuple[str, ...] = (),
+        remaining_demand: bool = False,
+        extras: Sequence[Extra] = (),
+    ) -> list[Path]:
+        """Write the outputs into a plain ``folder``; ``summary.json`` last, with the run id
+        and the sha256 of every other file. Returns the files, relative to ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        write_csv(folder / C.LOTS_FILE, self.lots, self.decimals)
+        write_csv(folder / C.ALLOCATIONS_FILE, self.allocations, self.decimals)
+        write_csv(folder / C.DEMAND_FILE, self.demand, self.decimals)
+        if self.expiry_risk is not None and self.risk_by_period is not None:
+            money = {risk.VALUE: risk.MONEY_DECIMALS}
+            write_csv(folder / C.EXPIRY_RISK_FILE, self.expiry_risk, self.decimals, money)
+            write_csv(folder / C.RISK_BY_PERIOD_FILE, self.risk_by_period, self.decimals, money)
+        if C.FORMAT_FORUM in formats:
+            write_csv(folder / C.FORUM_FILE, self.forum, self.decimals)
+        if C.FORMAT_FORUM in formats or remaining_demand:
+            write_csv(folder / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals)
+        for extra in extras:
+            extra(folder, run_id)
+        files = files_of(folder, leave_out=[C.SUMMARY_FILE])
+        write_json(folder / C.SUMMARY_FILE, self.summary | {"output": output_record(run_id, files)})
+        return sorted(Path(p) for p in [*files, C.SUMMARY_FILE])
+
+
+def output_record(run_id: str, files: dict[str, str]) -> dict[str, Any]:
+    """What ``summary.json`` says of the files written with it: the run id and each sha256."""
+    return {"run_id": run_id, "files": files}
 
 
 def build_result(

@@ -13,9 +13,9 @@ import pandas as pd
 
 from consumption import constants as C
 from consumption.engine.model import Allocation, Instance
-from consumption.outputs.quantities import number
+from consumption.engine.quantities import number
 from consumption.outputs.reasons import REASONS, STATUSES, LotFacts
-from consumption.outputs.risk import AT_RISK
+from consumption.outputs.risk import AT_RISK, MONEY_DECIMALS, VALUE
 
 
 def build(
@@ -60,20 +60,26 @@ def build(
         },
     }
     if expiry_risk is not None:
-        report["risk"] = _risk(inst, horizon, expiry_risk)
+        report["risk"] = _risk(inst, horizon, expiry_risk, remaining)
     if lp is not None:
         report["lp"] = lp
     report["timings"] = timings
     return report
 
 
-def _risk(inst: Instance, horizon: int, expiry_risk: pd.DataFrame) -> dict[str, Any]:
-    at_risk = expiry_risk[expiry_risk[AT_RISK]]
-    value = at_risk["value"].sum(min_count=1)
-    total = at_risk[C.REMAINING].sum()
+def _risk(
+    inst: Instance, horizon: int, expiry_risk: pd.DataFrame, remaining: np.ndarray
+) -> dict[str, Any]:
+    """The at-risk totals, exact: quantities in the scaled unit, values in whole cents."""
+    at_risk = expiry_risk[AT_RISK].to_numpy(dtype=bool)
+    # The expiry-risk rows are the lots with stock left, in lot order.
+    left = remaining[remaining > 0]
+    values = expiry_risk[VALUE].to_numpy(dtype=np.float64, na_value=np.nan)[at_risk]
+    known = values[~np.isnan(values)]
+    cents = int(np.rint(known * 10**MONEY_DECIMALS).astype(np.int64).sum())
     return {
         "horizon_end": str(inst.dates(np.array([horizon]))[0])[:10],
-        "at_risk_qty": int(total) if inst.decimals == 0 else round(float(total), inst.decimals),
-        "at_risk_value": None if np.isnan(value) else round(float(value), 2),
-        "at_risk_lots": len(at_risk),
+        "at_risk_qty": number(left[at_risk].sum(), inst.decimals),
+        "at_risk_value": number(cents, MONEY_DECIMALS) if len(known) else None,
+        "at_risk_lots": int(at_risk.sum()),
     }

@@ -100,7 +100,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def out(exported: Path, tmp_path: Path) -> Path:
     """A private copy of the export: pushes write dumps into it."""
-    return Path(shutil.copytree(exported, tmp_path / "out"))
+    return Path(shutil.copytree(exported, tmp_path / "out", symlinks=True))
 
 
 def _manifest(out: Path) -> list[dict[str, Any]]:
@@ -381,6 +381,35 @@ def test_a_file_changed_since_the_export_is_refused(
     config = _config(tmp_path / "a.toml", running, pki, _every_file(out))
     assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
     assert "changed since the export wrote it" in capsys.readouterr().err
+    assert running.state.requests == []
+
+
+def test_an_export_of_another_run_is_refused(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    """An export whose manifest names another run than the folder's current one."""
+    running = stand_in(out)
+    manifest = out / C.ANAPLAN_DIR / MANIFEST_FILE
+    content = json.loads(manifest.read_text(encoding="utf-8"))
+    content["run_id"] = "20200101T000000Z-00000000"
+    manifest.write_text(json.dumps(content), encoding="utf-8")
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out))
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "belongs to run 20200101T000000Z-00000000" in err and "current run is" in err
+    assert running.state.requests == []
+
+
+def test_a_run_without_the_export_cannot_push_the_previous_one(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    """A second run into the folder without --anaplan leaves no export to push."""
+    running = stand_in(out)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out))
+    other = ROOT / "scenarios" / "optimizer-wins"
+    assert main(["run", str(other), "--out", str(out), "--quiet"]) == C.EXIT_OK
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
+    assert "holds no Anaplan export" in capsys.readouterr().err
     assert running.state.requests == []
 
 

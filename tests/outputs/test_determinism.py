@@ -37,7 +37,8 @@ CSV_OUTPUTS = (
 
 def _without_run_details(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without what may differ between identical runs: clock, timings, inputs."""
-    kept = {key: value for key, value in summary.items() if key != "timings"}
+    kept = {key: value for key, value in summary.items() if key not in ("timings", "output")}
+    kept["files"] = summary["output"]["files"]  # the same bytes, whatever the run id
     kept["run"] = {
         key: value for key, value in summary["run"].items() if key not in ("created", "inputs")
     }

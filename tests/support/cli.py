@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from consumption.cli import main
-from consumption.io.write import STAGING_PREFIX
+from consumption.io.outfolder import RUNS_DIR, STAGING_PREFIX, STATE_DIR, current_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -33,16 +33,18 @@ def run(*args: str | Path) -> int:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative path -> bytes), staging folders left out."""
+    """Every output the folder shows now (relative path -> bytes), read from its current run."""
+    run = current_folder(folder)
     return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.relative_to(folder).parts[0].startswith(STAGING_PREFIX)
+        str(p.relative_to(run)): p.read_bytes()
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and STATE_DIR not in p.relative_to(run).parts
     }
 
 
 def staging_folders(folder: Path) -> list[Path]:
-    return sorted(folder.glob(STAGING_PREFIX + "*"))
+    """Run folders being written (or left by a run that died) in an output folder."""
+    return sorted((folder / STATE_DIR / RUNS_DIR).glob(STAGING_PREFIX + "*"))
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
