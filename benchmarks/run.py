@@ -218,7 +218,7 @@ def measure_lp(
     from consumption.engine.greedy import allocate_greedy
     from consumption.lp import model as lp
 
-    inst = encode(inventory, demand, lanes, parse_day(options.get("as_of"), "--as-of"))
+    inst = encode(inventory, demand, lanes, parse_day(options.get("as_of"), "as_of"))
     greedy_s, _, greedy = best_of(repeat, lambda: allocate_greedy(inst, options["order"]))
     out: dict[str, Any] = {"greedy_kernel_s": greedy_s, "greedy_filled": int(greedy.filled.sum())}
     for solver in C.SOLVERS:

@@ -16,8 +16,8 @@ from consumption.engine import invariants
 from consumption.engine.encode import encode
 from consumption.engine.greedy import allocate_greedy
 from consumption.engine.model import Instance
-from consumption.errors import UsageError
-from consumption.io.validate import check_inputs
+from consumption.errors import UsageError, option
+from consumption.io.validate import check_inputs, coverage_warnings
 from consumption.lp.model import allocate_lp
 from consumption.outputs.result import Result, build_result
 
@@ -33,6 +33,7 @@ def allocate(
     solver: str | None = None,
     time_limit: float | None = None,
     progress: bool | None = None,
+    prefer: str | None = None,
 ) -> Result:
     """Decide which lots serve which demand lines (SPEC §3) and return the result.
 
@@ -44,7 +45,9 @@ def allocate(
     ``solver`` is ``"cbc"`` (default) or ``"highs"``, ``time_limit`` bounds the
     solve in seconds; the summary's ``lp`` entry says how the solve went.
     ``progress`` shows a progress line on stderr, counting greedy passes or LP
-    blocks (None: on a terminal only, False: never).
+    blocks (None: on a terminal only, False: never). ``prefer`` (``"expiry"`` or
+    ``"shelf_life"``) decides for lots that give both and disagree. Warnings
+    (demand whose keys meet no inventory) are in ``summary["warnings"]``.
 
     >>> inv = pd.DataFrame({"item": ["A"] * 3, "lot": ["1234", "5678", "9876"],
     ...                     "qty": [500, 600, 7000], "shelf_life": [190, 211, 345]})
@@ -54,13 +57,14 @@ def allocate(
     """
     _check_options(order, engine)
     _check_lp_options(engine, solver, time_limit)
-    day0 = parse_day(as_of, "--as-of")
-    horizon = parse_day(horizon_end, "--horizon-end")
+    day0 = parse_day(as_of, "as_of")
+    horizon = parse_day(horizon_end, "horizon_end")
     if horizon is not None and day0 is None:
-        raise UsageError("--horizon-end needs --as-of")
+        raise UsageError(f"{option('horizon_end')} needs {option('as_of')}")
     clock = time.perf_counter()
-    checked = check_inputs(inventory, demand, lanes, day0)
+    checked = check_inputs(inventory, demand, lanes, day0, prefer)
     inst = encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
+    warnings = coverage_warnings(inst)
     encoded = time.perf_counter()
     lp_report = None
     # The lots' ids in rank order are only needed for the result frames: Arrow
@@ -79,7 +83,7 @@ def allocate(
     run["solver"] = solver
     timings = {"encode_s": round(encoded - clock, 6), "allocate_s": round(allocated - encoded, 6)}
     lp = None if lp_report is None else lp_report.as_dict(inst.decimals)
-    return build_result(inst, alloc, checked.demand, run, horizon, lp, timings)
+    return build_result(inst, alloc, checked.demand, run, horizon, lp, timings, warnings)
 
 
 def instance(
@@ -87,6 +91,7 @@ def instance(
     demand: pd.DataFrame,
     lanes: pd.DataFrame | None = None,
     as_of: str | dt.date | np.datetime64 | None = None,
+    prefer: str | None = None,
 ) -> Instance:
     """The inputs checked by every rule and coded as arrays: what every engine reads.
 
@@ -95,20 +100,46 @@ def instance(
     >>> instance(inv, pd.DataFrame({"item": ["A"], "qty": [4]})).lot_id.to_pylist()
     ['2', '1']
     """
-    day0 = as_of if isinstance(as_of, np.datetime64) else parse_day(as_of, "--as-of")
-    checked = check_inputs(inventory, demand, lanes, day0)
+    day0 = as_of if isinstance(as_of, np.datetime64) else parse_day(as_of, "as_of")
+    checked = check_inputs(inventory, demand, lanes, day0, prefer)
     return encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
 
 
-def parse_day(value: str | dt.date | None, option: str) -> np.datetime64 | None:
-    """An ISO date (or date object) as a numpy day; a clear usage error otherwise."""
+def check(
+    inventory: pd.DataFrame,
+    demand: pd.DataFrame,
+    lanes: pd.DataFrame | None = None,
+    as_of: str | dt.date | None = None,
+    prefer: str | None = None,
+) -> list[dict[str, str]]:
+    """Every rule a run applies, without allocating: raise on a problem, return the warnings.
+
+    >>> inv = pd.DataFrame({"item": ["A"], "lot": ["1"], "qty": [5], "shelf_life": [9]})
+    >>> [w["code"] for w in check(inv, pd.DataFrame({"item": ["a"], "qty": [4]}))]
+    ['unmatched_demand']
+    """
+    return coverage_warnings(instance(inventory, demand, lanes, as_of, prefer))
+
+
+def parse_day(value: str | dt.date | None, name: str) -> np.datetime64 | None:
+    """An ISO date (or date object) as a numpy day, within the supported range.
+
+    ``name`` is the option (``as_of``), named in a message as its reader knows it.
+    """
     if value is None:
         return None
     try:
         text = value.isoformat() if isinstance(value, dt.date) else str(value)
-        return np.datetime64(dt.date.fromisoformat(text), "D")
+        day = dt.date.fromisoformat(text)
     except ValueError as error:
-        raise UsageError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from error
+        message = f"{option(name)} {value!r} is not a date; write it as YYYY-MM-DD"
+        raise UsageError(message) from error
+    if not C.FIRST_DATE <= day <= C.LAST_DATE:
+        raise UsageError(
+            f"{option(name)} {text} is outside the dates consumption takes "
+            f"({C.FIRST_DATE} to {C.LAST_DATE}): check the year"
+        )
+    return np.datetime64(day, "D")
 
 
 def _check_options(order: str, engine: str) -> None:
@@ -120,11 +151,16 @@ def _check_options(order: str, engine: str) -> None:
 
 def _check_lp_options(engine: str, solver: str | None, time_limit: float | None) -> None:
     if engine != C.ENGINE_LP and (solver is not None or time_limit is not None):
-        raise UsageError("--solver and --time-limit apply to the LP; add --engine lp")
+        raise UsageError(
+            f"{option('solver')} and {option('time_limit')} apply to the LP; "
+            f"add {option('engine', C.ENGINE_LP)}"
+        )
     if solver is not None and solver not in C.SOLVERS:
         raise UsageError(f"solver {solver!r} is not supported; use one of: {', '.join(C.SOLVERS)}")
     if time_limit is not None and not time_limit > 0:
-        raise UsageError(f"--time-limit {time_limit!r} must be a number of seconds above 0")
+        raise UsageError(
+            f"{option('time_limit')} {time_limit!r} must be a number of seconds above 0"
+        )
 
 
 def run_parameters(

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from consumption import constants as C
-from consumption.api import allocate, parse_day
-from consumption.errors import ConsumptionError, InputError, UsageError
+from consumption.api import allocate, check
+from consumption.errors import ConsumptionError, InputError, UsageError, command_line
 from consumption.io import scenario as scenario_files
-from consumption.io.read import Inputs, read_inputs, validate_files
+from consumption.io.read import Inputs, read_inputs
 from consumption.outputs import terminal
 
 Say = Callable[[str], None]
@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     args = parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        with command_line():  # messages speak of --as-of, not as_of=
+            return int(args.handler(args))
     except Exception as error:  # every failure ends in a message and an exit code
         if isinstance(error, ConsumptionError | OSError) or not os.environ.get("CONSUMPTION_DEBUG"):
             _err(terminal.error_text(error))
@@ -86,6 +87,47 @@ def _input_options(command: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="day 0 of the plan; required when the inputs hold dates",
     )
+    formats = command.add_argument_group(
+        "how the files are written",
+        "each applies to every input file, or to one when prefixed with its table "
+        "(inventory:, demand:, lanes:); scenario.toml may set them per file",
+    )
+    formats.add_argument(
+        "--decimal", action="append", metavar="[TABLE:]MARK", help="decimal mark: . or ,"
+    )
+    formats.add_argument(
+        "--thousands",
+        action="append",
+        metavar="[TABLE:]SEP",
+        help="what groups thousands: . , ' or a space (default: nothing)",
+    )
+    formats.add_argument(
+        "--date-format",
+        action="append",
+        metavar="[TABLE:]PATTERN",
+        help="dates as strftime writes them, e.g. %%d.%%m.%%Y or %%m/%%d/%%Y (default: ISO)",
+    )
+    formats.add_argument(
+        "--columns",
+        action="append",
+        metavar="TABLE:HEADER=COLUMN,...",
+        help="the file's own headers as columns, e.g. inventory:Material=item,Plant=location",
+    )
+    formats.add_argument(
+        "--sheet", action="append", metavar="[TABLE:]NAME", help="the worksheet of an .xlsx file"
+    )
+    command.add_argument(
+        "--prefer",
+        choices=C.PREFER,
+        help="which wins when a lot gives a shelf life and an expiry date that disagree",
+    )
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help=f"exit with code {C.EXIT_WARNINGS} and write nothing when the run warns "
+        "(demand whose items or locations meet no inventory)",
+    )
 
 
 def _plan_options(command: argparse.ArgumentParser, order_help: str) -> None:
@@ -130,7 +172,35 @@ def _scenario(args: argparse.Namespace) -> scenario_files.Scenario:
         raise UsageError("give two files, INVENTORY DEMAND, or one scenario folder")
     given = {k: getattr(args, k, None) for k in scenario_files.RUN_OPTIONS}
     options = found.options | {k: v for k, v in given.items() if v is not None}
-    return scenario_files.Scenario(found.inventory, found.demand, options, found.description)
+    files = scenario_files.merged_files(found.files, _file_flags(args))
+    return scenario_files.Scenario(found.inventory, found.demand, options, found.description, files)
+
+
+def _file_flags(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Per-file flags by table: ``--decimal demand:,`` for one file, ``--decimal ,`` for all."""
+    given: dict[str, dict[str, Any]] = {name: {} for name in scenario_files.TABLES}
+    for key in ("decimal", "thousands", "date_format", "sheet"):
+        for value in getattr(args, key, None) or []:
+            for name, text in _per_table(value, key):
+                given[name][key] = text
+    for value in getattr(args, "columns", None) or []:
+        tables = _per_table(value, "columns")
+        if len(tables) != 1:
+            raise UsageError("--columns needs its table: --columns inventory:Material=item,...")
+        [(name, text)] = tables
+        pairs = [pair.split("=", 1) for pair in text.split(",") if pair]
+        if any(len(pair) != 2 for pair in pairs):
+            raise UsageError(f"--columns {value!r}: write HEADER=COLUMN pairs separated by ','")
+        given[name].setdefault("columns", {}).update({h.strip(): n.strip() for h, n in pairs})
+    return given
+
+
+def _per_table(value: str, key: str) -> list[tuple[str, str]]:
+    """``inventory:,`` names one table; a value without a table's name applies to all."""
+    name, sep, rest = value.partition(":")
+    if sep and name in scenario_files.TABLES:
+        return [(name, rest)]
+    return [(table, value) for table in scenario_files.TABLES]
 
 
 def _say(args: argparse.Namespace) -> Say:
@@ -141,7 +211,11 @@ def _read(found: scenario_files.Scenario, args: argparse.Namespace) -> Inputs:
     """Every input file (all files' problems at once, under one cap), notices printed."""
     quiet = getattr(args, "quiet", False)
     inputs = read_inputs(
-        found.inventory, found.demand, found.lanes, progress=False if quiet else None
+        found.inventory,
+        found.demand,
+        found.lanes,
+        progress=False if quiet else None,
+        options=found.files,
     )
     _notices(_say(args), inputs.notices)
     return inputs
@@ -158,6 +232,7 @@ def _plan(options: dict[str, Any]) -> dict[str, Any]:
         "as_of": options.get("as_of"),
         "order": options.get("order", C.ORDER_REQUIREMENT),
         "horizon_end": options.get("horizon_end"),
+        "prefer": options.get("prefer"),
     }
 
 
@@ -220,6 +295,8 @@ def _run(args: argparse.Namespace) -> int:
         solver=options.get("solver"), time_limit=options.get("time_limit"),
         progress=_progress(args),
     )  # fmt: skip
+    if _warned(result.summary["warnings"], options):
+        return C.EXIT_WARNINGS
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
     if options.get("anaplan"):
         from consumption.anaplan import export
@@ -233,6 +310,16 @@ def _run(args: argparse.Namespace) -> int:
     _lp_notices(say, result.summary.get("lp"))
     say(terminal.written_text(written, out))
     return C.EXIT_OK
+
+
+def _warned(warnings: list[dict[str, str]], options: dict[str, Any]) -> bool:
+    """Print the run's warnings; whether --strict makes them stop the run."""
+    for line in terminal.warning_lines(warnings):
+        _err(line)
+    if warnings and options.get("strict"):
+        _err(terminal.STRICT_STOP)
+        return True
+    return False
 
 
 def _lp_notices(say: Say, lp: dict[str, Any] | None) -> None:
@@ -298,13 +385,14 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     found = _scenario(args)
-    inputs = validate_files(
-        found.inventory,
-        found.demand,
-        found.lanes,
-        as_of=parse_day(found.options.get("as_of"), "--as-of"),
+    inputs = read_inputs(found.inventory, found.demand, found.lanes, options=found.files)
+    options = found.options
+    warnings = check(
+        inputs.inventory, inputs.demand, inputs.lanes, options.get("as_of"), options.get("prefer")
     )
     _notices(print, inputs.notices)
+    if _warned(warnings, options):
+        return C.EXIT_WARNINGS
     print(terminal.validated_text(found.inventory, found.demand, inputs))
     return C.EXIT_OK
 

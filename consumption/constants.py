@@ -5,6 +5,7 @@ Everything a user can see in a file or a message is spelled once, here.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
 # --- canonical input columns -------------------------------------------------
@@ -103,6 +104,10 @@ LP_OPTIMAL: Final = "optimal"
 LP_TIME_LIMIT: Final = "time_limit"  # stopped at --time-limit: the best solution found
 LP_NOT_SOLVED: Final = "not_solved"  # the solver gave up for another reason
 LP_STATUSES: Final = (LP_OPTIMAL, LP_TIME_LIMIT, LP_NOT_SOLVED)
+# Which of shelf life and expiry date wins when a lot gives both and they disagree.
+PREFER_EXPIRY: Final = "expiry"
+PREFER_SHELF_LIFE: Final = "shelf_life"
+PREFER: Final = (PREFER_EXPIRY, PREFER_SHELF_LIFE)
 FORMAT_FORUM: Final = "forum"
 FORMATS: Final = (FORMAT_FORUM,)
 
@@ -112,6 +117,8 @@ FORMATS: Final = (FORMAT_FORUM,)
 MAX_QTY_DECIMALS: Final = 6
 # Largest quantity accepted in one cell; anything above is a typo or a unit mix-up.
 MAX_QTY: Final = 1e12
+# A run warns when at least this share of the demand is for items with no inventory at all.
+UNMATCHED_DEMAND_SHARE: Final = 0.25
 # How many problems one validation reports before it stops listing them.
 MAX_PROBLEMS: Final = 50
 # The forum table is echoed to the terminal only when it is this short.
@@ -124,6 +131,7 @@ ATTR_KEYS_UNIQUE: Final = "keys_unique"
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_BAD_INPUT: Final = 2
+EXIT_WARNINGS: Final = 3  # --strict: the run found warnings (unmatched keys); nothing written
 
 # --- input reading (added by consumption/reading.py) ---------------------------------
 # Lanes columns (SPEC §5); RANK above is shared with the lots output.
@@ -134,5 +142,9 @@ COST: Final = "cost"
 # Largest shelf life, requirement or transit time in days (about 270 years): larger is
 # a typo, and it keeps as_of + days representable as a date.
 MAX_DAYS: Final = 100_000
+# The dates consumption takes (inputs and --as-of): wider is a typo or a placeholder such
+# as 9999-12-31, and would be read as something else by tools that count nanoseconds.
+FIRST_DATE: Final = dt.date(1900, 1, 1)
+LAST_DATE: Final = dt.date(2199, 12, 31)
 # Largest priority or lane rank accepted.
 MAX_POSITIVE_INTEGER: Final = 1_000_000_000

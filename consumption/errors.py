@@ -6,8 +6,39 @@ The library raises these; only the command line maps them to exit codes
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
+
+# Who reads the messages: Python callers know ``as_of=``, the command line ``--as-of``.
+_SPELLING: ContextVar[str] = ContextVar("option_spelling", default="python")
+
+
+def option(name: str, value: str | None = None) -> str:
+    """An option (with a value, when given) as the reader of a message knows it.
+
+    >>> option("as_of"), option("engine", "lp")
+    ('as_of=', "engine='lp'")
+    >>> with command_line():
+    ...     option("as_of"), option("engine", "lp")
+    ('--as-of', '--engine lp')
+    """
+    if _SPELLING.get() == "cli":
+        flag = "--" + name.replace("_", "-")
+        return flag if value is None else f"{flag} {value}"
+    return f"{name}=" if value is None else f"{name}={value!r}"
+
+
+@contextlib.contextmanager
+def command_line() -> Iterator[None]:
+    """Messages raised inside speak of command-line flags."""
+    token = _SPELLING.set("cli")
+    try:
+        yield
+    finally:
+        _SPELLING.reset(token)
 
 
 class Code(StrEnum):
@@ -47,9 +78,17 @@ class Code(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"
     NOT_AN_INTEGER = "not_an_integer"
     BAD_DATE = "bad_date"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    AMBIGUOUS_NUMBER = "ambiguous_number"
+    # Across columns and files.
+    SHELF_LIFE_MISMATCH = "shelf_life_mismatch"
+    LOCATION_ONE_SIDE = "location_one_side"
     # Across files: a notice, not a problem (a lane network may name locations that
     # hold no stock and no demand today).
     UNKNOWN_LOCATION = "unknown_location"
+    # Warnings of a run (summary.json ``warnings``; exit code 3 under --strict).
+    NO_SHARED_KEYS = "no_shared_keys"
+    UNMATCHED_DEMAND = "unmatched_demand"
 
 
 class ConsumptionError(Exception):

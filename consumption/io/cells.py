@@ -11,8 +11,9 @@ DataFrame from checked values, the one layout the engine encodes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consumption.engine.text import string_buffers
+from consumption.io.formats import FileOptions
 from consumption.io.schema import Column, Kind, Table
 
 # What pyarrow's string -> float64 cast reads, as a regular expression (RE2 syntax).
@@ -45,6 +47,9 @@ class Cells:
     unreadable: np.ndarray
     written: Callable[[np.ndarray], list[str]]
     text: pa.ChunkedArray | None = None
+    # Numbers whose meaning the file's conventions leave open ("1.500" in a semicolon file).
+    ambiguous: np.ndarray | None = None
+    options: FileOptions = field(default_factory=FileOptions)
     # A frame's column that already holds what ``values`` holds, in a dtype the engine
     # reads: the canonical frame keeps it rather than a copy (millions of strings).
     kept: pd.Series | None = None
@@ -56,20 +61,70 @@ class Cells:
 # --- from text ---------------------------------------------------------------------------
 
 
-def of_text(column: Column, strings: pa.ChunkedArray) -> Cells:
-    """Parse one column of text cells as its kind says."""
+def of_text(
+    column: Column,
+    strings: pa.ChunkedArray,
+    options: FileOptions | None = None,
+    delimiter: str = ",",
+) -> Cells:
+    """Parse one column of text cells as its kind and the file's conventions say.
+
+    ``delimiter`` is the file's: a semicolon is the mark of a locale that writes
+    decimals with a comma, so numbers such as ``1.500`` are ambiguous there
+    unless ``options`` names the decimal mark.
+    """
+    options = options or FileOptions()
 
     def written(rows: np.ndarray) -> list[str]:
         return [str(v) for v in strings.take(pa.array(rows, pa.int64())).to_pylist()]
 
     if column.kind is Kind.TEXT:
         text = trim(strings)
-        return Cells(text, lengths(text) == 0, np.zeros(len(strings), bool), written, strings)
+        none = np.zeros(len(strings), bool)
+        return Cells(text, lengths(text) == 0, none, written, strings, options=options)
     if column.kind is Kind.DATE:
-        values, empty, unreadable = _parse_dates(strings)
+        values, empty, unreadable = _parse_dates(strings, options.date_format)
+        return Cells(values, empty, unreadable, written, strings, options=options)
+    ambiguous = None
+    if options.regional:
+        strings, bad_grouping = _regional(strings, options)
+        values, empty, unreadable = _parse_numbers(strings)
+        unreadable |= bad_grouping & ~empty
     else:
         values, empty, unreadable = _parse_numbers(strings)
-    return Cells(values, empty, unreadable, written, strings)
+        if options.decimal is None and delimiter == ";":
+            ambiguous = _mask(strings, _GROUPED_BY_DOTS) & ~empty
+    return Cells(values, empty, unreadable, written, strings, ambiguous, options)
+
+
+# "1.500", "12.000.000": thousands grouped by dots, or three decimals; nobody can tell.
+_GROUPED_BY_DOTS = r"^\s*[+-]?\d{1,3}(\.\d{3})+\s*$"
+
+
+def _mask(strings: pa.ChunkedArray, pattern: str) -> np.ndarray:
+    found = pc.match_substring_regex(strings, pattern)
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), bool)
+
+
+def _regional(strings: pa.ChunkedArray, options: FileOptions) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Numbers rewritten with '.' as the decimal mark and no grouping, and the cells whose
+    grouping or marks do not follow the file's conventions (they are not read at all)."""
+    text = trim(strings)
+    decimal = options.decimal or "."
+    sep = options.thousands or ""
+    digits = r"[+-]?(\d+|\d{1,3}(" + re.escape(sep) + r"\d{3})+)" if sep else r"[+-]?\d+"
+    fraction = "(" + re.escape(decimal) + r"\d*)?"
+    # Anything with a digit that is not a well-formed number of these conventions is
+    # refused rather than guessed; words (nan, inf) and exponents keep their reading.
+    plain = r"^(" + digits + fraction + r"|[+-]?" + re.escape(decimal) + r"\d+)$"
+    has_marks = _mask(text, "[.,'\\s\u00a0\u202f]") & _mask(text, r"\d")
+    well_formed = _mask(text, plain)
+    bad = has_marks & ~well_formed & ~_mask(text, r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+    if sep:
+        text = pc.replace_substring(text, sep, "")
+    if decimal == ",":
+        text = pc.replace_substring(text, ",", ".")
+    return text, bad
 
 
 def lengths(strings: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -136,8 +191,13 @@ def _to_float(text: str | None) -> float:
         return np.nan
 
 
-def _parse_dates(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read ISO ``YYYY-MM-DD`` calendar dates as datetime64[s] (NaT where empty or bad)."""
+def _parse_dates(
+    strings: pa.ChunkedArray, pattern: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read calendar dates as datetime64[s] (NaT where empty or bad): ISO ``YYYY-MM-DD``,
+    or as ``pattern`` (strftime) says."""
+    if pattern is not None:
+        return _parse_dates_as(strings, pattern)
     none = np.zeros(len(strings), bool)
     try:
         days = pc.cast(strings, pa.date32())
@@ -153,6 +213,19 @@ def _parse_dates(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.n
         unreadable = ~real.to_numpy(zero_copy_only=False) & ~empty
     stamps = np.asarray(pc.cast(days, pa.timestamp("s")).to_numpy(), "datetime64[s]")
     return stamps, empty, unreadable
+
+
+def _parse_dates_as(
+    strings: pa.ChunkedArray, pattern: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    text = trim(strings)
+    empty = lengths(text) == 0
+    stamps = pc.strptime(text, format=pattern, unit="s", error_is_null=True)
+    # strptime rolls 30.02. over into March; a real date prints back as it was written.
+    real = pc.fill_null(pc.equal(pc.strftime(stamps, format=pattern), text), False)
+    days = pc.cast(pc.if_else(real, stamps, pa.scalar(None, pa.timestamp("s"))), pa.date32())
+    values = np.asarray(pc.cast(days, pa.timestamp("s")).to_numpy(), "datetime64[s]")
+    return values, empty, ~real.to_numpy(zero_copy_only=False) & ~empty
 
 
 # --- from a DataFrame built in code -------------------------------------------------------
@@ -177,7 +250,9 @@ def of_series(column: Column, series: pd.Series) -> Cells:
         plain = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
         same = plain and cells.values is text and not missing.any()
         kept = series if same else None
-        return Cells(cells.values, cells.empty | missing, cells.unreadable, written, text, kept)
+        return Cells(
+            cells.values, cells.empty | missing, cells.unreadable, written, text, kept=kept
+        )
     if column.kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.to_numpy().astype("datetime64[s]")
         return Cells(values, missing, np.zeros(len(series), bool), written)

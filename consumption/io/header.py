@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from consumption.errors import Code, Problem
@@ -96,9 +97,17 @@ def header_key(text: str) -> str:
     return " ".join(part for part in _HEADER_SEPARATORS.split(text.casefold()) if part)
 
 
-def match_columns(header: Header, table: Table, file: str) -> Matched:
-    """Map the header to canonical columns; note unknown ones, report duplicates and gaps."""
+def match_columns(
+    header: Header, table: Table, file: str, mapping: Mapping[str, str] | None = None
+) -> Matched:
+    """Map the header to canonical columns; note unknown ones, report duplicates and gaps.
+
+    ``mapping`` maps the file's own headers (``Material``) to canonical names
+    (``item``); it wins over the aliases.
+    """
     lookup = {header_key(name): col for col in table.columns for name in col.headers}
+    for written, name in (mapping or {}).items():
+        lookup[header_key(written)] = table.column(name)
     matched = Matched({}, [], [])
     for position, name in enumerate(header.names):
         column = lookup.get(header_key(name))

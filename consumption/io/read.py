@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from consumption import constants as c
-from consumption.errors import Code, InputError
+from consumption.errors import Code, InputError, UsageError
 from consumption.io import cells as cells_
 from consumption.io import schema as s
+from consumption.io.formats import FileOptions, file_options
 from consumption.io.header import ignored_notice, match_columns, read_header
 from consumption.io.lines import FileLocator, merge_errors, raise_problems
 from consumption.io.rows import parse_rows
@@ -46,30 +48,33 @@ PathLike: TypeAlias = str | os.PathLike[str]
 # --- public API ---------------------------------------------------------------------
 
 
-def read_inventory(path: PathLike) -> pd.DataFrame:
+def read_inventory(path: PathLike, **options: Any) -> pd.DataFrame:
     """Read and check an inventory file: one row per lot.
 
     Returns the canonical columns the file has (``item``, ``lot``, ``qty`` and
     ``shelf_life`` and/or ``expiry_date``; optional ``location``,
     ``available_date``, ``unit_cost``) in file order. ``attrs`` holds
     ``source``, ``sha256``, ``notices`` and ``headers`` (see ``read_table``).
-    Raises ``InputError`` listing every problem found.
+    Raises ``InputError`` listing every problem found. ``options`` are the
+    file's conventions (``decimal=","``, ``thousands="."``,
+    ``date_format="%d.%m.%Y"``, ``columns={"Material": "item"}``, ``sheet=...``;
+    see :class:`~consumption.io.formats.FileOptions`).
     """
-    return read_table(path, s.INVENTORY)
+    return read_table(path, s.INVENTORY, options=file_options(s.INVENTORY, options, "options"))
 
 
-def read_demand(path: PathLike) -> pd.DataFrame:
+def read_demand(path: PathLike, **options: Any) -> pd.DataFrame:
     """Read and check a demand file: one row per demand line.
 
     ``requirement`` is always present (0 where the file has no such column or
     the cell is empty); ``priority`` is nullable ``Int64``. See ``read_inventory``.
     """
-    return read_table(path, s.DEMAND)
+    return read_table(path, s.DEMAND, options=file_options(s.DEMAND, options, "options"))
 
 
-def read_lanes(path: PathLike) -> pd.DataFrame:
+def read_lanes(path: PathLike, **options: Any) -> pd.DataFrame:
     """Read and check a lanes file: one row per (from_location, to_location) lane."""
-    return read_table(path, s.LANES)
+    return read_table(path, s.LANES, options=file_options(s.LANES, options, "options"))
 
 
 class Inputs(NamedTuple):
@@ -86,6 +91,7 @@ def read_inputs(
     demand: PathLike,
     lanes: PathLike | None = None,
     progress: bool | None = None,
+    options: Mapping[str, FileOptions] | None = None,
 ) -> Inputs:
     """Read every input file, raising one ``InputError`` with the problems of all of them.
 
@@ -95,21 +101,29 @@ def read_inputs(
     locations) are collected in ``Inputs.notices``; none of them is an error.
     ``progress``: a line on stderr naming the file and stage being read (None:
     on a terminal only), since ten million rows take seconds per file.
+    ``options`` maps a table's name (``inventory``) to its file's conventions.
     """
+    _refuse_same_file(inventory, demand)
     jobs = [(inventory, s.INVENTORY), (demand, s.DEMAND)]
     if lanes is not None:
         jobs.append((lanes, s.LANES))
+    options = options or {}
     frames: list[pd.DataFrame] = []
     errors: list[InputError] = []
     with Progress("reading", len(jobs), show=progress) as bar:
         for path, table in jobs:
             try:
-                frames.append(read_table(path, table, bar))
+                frames.append(read_table(path, table, bar, options.get(table.name)))
             except InputError as error:
                 errors.append(error)
             bar.step()
     if errors:
         raise merge_errors(errors)
+    if frames[0].attrs["sha256"] == frames[1].attrs["sha256"]:
+        raise UsageError(
+            f"{inventory} and {demand} hold the same bytes: give the inventory and the "
+            "demand as two different files"
+        )
     notices = [notice for frame in frames for notice in frame.attrs["notices"]]
     lanes_frame = frames[2] if lanes is not None else None
     if lanes_frame is not None:
@@ -117,23 +131,38 @@ def read_inputs(
     return Inputs(frames[0], frames[1], lanes_frame, notices)
 
 
+def _refuse_same_file(inventory: PathLike, demand: PathLike) -> None:
+    if Path(inventory).resolve() == Path(demand).resolve():
+        raise UsageError(
+            f"{inventory} is given as both the inventory and the demand: give the demand file"
+        )
+
+
 def validate_files(
     inventory: PathLike,
     demand: PathLike,
     lanes: PathLike | None = None,
     as_of: np.datetime64 | None = None,
+    options: Mapping[str, FileOptions] | None = None,
+    **rules: Any,
 ) -> Inputs:
     """Check the input files with every rule a run applies: return them, or raise.
 
     Problems of every file are raised together (``InputError``); a run's
-    options that the rules need (``as_of``) are checked as a run would.
+    options that the rules need (``as_of``, ``rules`` such as ``prefer``) are
+    checked as a run would.
     """
-    inputs = read_inputs(inventory, demand, lanes)
-    check_inputs(inputs.inventory, inputs.demand, inputs.lanes, as_of)
+    inputs = read_inputs(inventory, demand, lanes, options=options)
+    check_inputs(inputs.inventory, inputs.demand, inputs.lanes, as_of, **rules)
     return inputs
 
 
-def read_table(path: PathLike, table: Table, progress: Progress | None = None) -> pd.DataFrame:
+def read_table(
+    path: PathLike,
+    table: Table,
+    progress: Progress | None = None,
+    options: FileOptions | None = None,
+) -> pd.DataFrame:
     """Read one CSV file as ``table`` describes it (the work behind ``read_*``).
 
     The stages: bytes and encoding (:mod:`~consumption.io.source`), the header
@@ -145,20 +174,23 @@ def read_table(path: PathLike, table: Table, progress: Progress | None = None) -
     (list of str: ignored columns, skipped empty rows) and ``headers`` (canonical
     name -> header as written, so that later messages use the planner's own
     words), and the validator's mark. ``progress`` is told each stage
-    (``read_inputs`` draws the line).
+    (``read_inputs`` draws the line). ``options``: the file's conventions and
+    column names (:class:`~consumption.io.formats.FileOptions`).
     """
+    options = options or FileOptions()
     file = os.fspath(path)
     say = progress.note if progress is not None else _silent
     say(f"{Path(file).name}: loading")
     raw = load(file)
     data, start = as_utf8(raw, file)
     header = read_header(data, start, file)
-    matched = match_columns(header, table, file)
+    matched = match_columns(header, table, file, options.columns)
     say(f"{Path(file).name}: parsing {len(raw) / 1e6:,.0f} MB")
     rows = parse_rows(data, header, matched, file)
     say(f"{Path(file).name}: checking {rows.count:,} rows")
     columns = {
-        name: cells_.of_text(table.column(name), strings) for name, strings in rows.columns.items()
+        name: cells_.of_text(table.column(name), strings, options, header.delimiter)
+        for name, strings in rows.columns.items()
     }
     checked = check_table(table, columns, rows.count)
     headers = {name: header.names[i] for name, i in matched.index.items()}

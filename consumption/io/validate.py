@@ -37,11 +37,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consumption import constants as c
+from consumption.engine.model import Instance
+from consumption.engine.quantities import number
 from consumption.engine.text import duplicate_rows
-from consumption.errors import Code, InputError, Problem, UsageError
+from consumption.errors import Code, InputError, Problem, UsageError, option
 from consumption.io import cells as cells_
 from consumption.io import schema as s
 from consumption.io.cells import Cells
+from consumption.io.formats import FileOptions
 from consumption.io.schema import Column, Kind, Table
 
 # Stands for "line N" (files) or "row N" (frames) of another row in a message until
@@ -112,7 +115,11 @@ def _rule_breaks(column: Column, cells: Cells) -> list[tuple[Code, np.ndarray]]:
         masks.append((Code.EMPTY_VALUE, cells.empty))
     unreadable = Code.BAD_DATE if column.kind is Kind.DATE else Code.NOT_A_NUMBER
     masks.append((unreadable, cells.unreadable))
-    if column.kind not in (Kind.TEXT, Kind.DATE):
+    if cells.ambiguous is not None:
+        masks.append((Code.AMBIGUOUS_NUMBER, cells.ambiguous))
+    if column.kind is Kind.DATE:
+        masks.append((Code.DATE_OUT_OF_RANGE, _out_of_range(cells.values)))
+    elif column.kind is not Kind.TEXT:
         masks += _number_rules(column, cells)
     seen = np.zeros(len(cells), bool)
     bad = []
@@ -122,6 +129,15 @@ def _rule_breaks(column: Column, cells: Cells) -> list[tuple[Code, np.ndarray]]:
             seen |= fresh
             bad.append((code, np.flatnonzero(fresh)))
     return bad
+
+
+_FIRST = np.datetime64(c.FIRST_DATE, "s")
+_LAST = np.datetime64(c.LAST_DATE, "s")
+
+
+def _out_of_range(dates: np.ndarray) -> np.ndarray:
+    """Dates outside FIRST_DATE..LAST_DATE (placeholders such as 9999-12-31, typos)."""
+    return ~np.isnat(dates) & ((dates < _FIRST) | (dates > _LAST))
 
 
 def _number_rules(column: Column, cells: Cells) -> list[tuple[Code, np.ndarray]]:
@@ -217,22 +233,47 @@ def _explain_cells(column: Column, code: Code, found: np.ndarray, cells: Cells) 
     shown = found[: c.MAX_PROBLEMS]
     findings = []
     for row, value in zip(shown, cells.written(shown), strict=True):
-        refined, message = explain(column, code, value)
+        refined, message = explain(column, code, value, cells.options)
         findings.append(Finding(int(row), refined, column.name, value, message))
     if findings:
         findings[-1].hidden = len(found) - len(shown)
     return findings
 
 
-def explain(column: Column, code: Code, value: str) -> tuple[Code, str]:
+def explain(
+    column: Column, code: Code, value: str, options: FileOptions | None = None
+) -> tuple[Code, str]:
     """The reason code (refined for unreadable numbers) and the rule and fix for one cell."""
+    options = options or FileOptions()
     what, text = column.description, value.strip()
     if code == Code.EMPTY_VALUE:
         return code, f"{what} is missing: fill in the cell"
     if code == Code.NOT_A_NUMBER:
+        if options.regional:
+            return code, _explain_regional_number(column, text, options)
         return _explain_unreadable_number(column, text)
+    if code == Code.AMBIGUOUS_NUMBER:
+        grouped = text.replace(".", "")
+        return code, (
+            f"{what} {text} could be {grouped} (thousands grouped by '.') or "
+            f"{text.lstrip('+')} (a decimal point): this file is semicolon-separated, as "
+            f"files with decimal commas are; say which with {option('decimal', ',')} and "
+            f"{option('thousands', '.')}, or {option('decimal', '.')}"
+        )
     if code == Code.BAD_DATE:
+        if options.date_format is not None:
+            example = _PROBE_DATE.strftime(options.date_format)
+            return code, (
+                f"{what} must be a date written as {options.date_format} (like {example}), "
+                f"as {option('date_format')} says: there is no such date, or it is written "
+                "another way"
+            )
         return code, f"{what} must be a date written YYYY-MM-DD: {_date_hint(text)}"
+    if code == Code.DATE_OUT_OF_RANGE:
+        return code, (
+            f"{what} is outside the dates consumption takes ({c.FIRST_DATE} to {c.LAST_DATE}): "
+            "write the real date (a placeholder such as 9999-12-31 would be read as a date)"
+        )
     if code == Code.NOT_FINITE:
         return code, f"{what} must be a finite number: write the actual value"
     if code == Code.NOT_AN_INTEGER:
@@ -262,19 +303,41 @@ _THOUSANDS = re.compile(
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
 
+_PROBE_DATE = dt.date(2026, 12, 31)
+
+
+def _explain_regional_number(column: Column, text: str, options: FileOptions) -> str:
+    decimal = options.decimal or "."
+    grouping = f", thousands grouped by {options.thousands!r}" if options.thousands else ""
+    example = "1" + (options.thousands or "") + "250" + decimal + "5"
+    return (
+        f"{column.description} must be a number written with {decimal!r} as the decimal mark"
+        f"{grouping} (like {example}), as this file's options say"
+    )
+
+
 def _explain_unreadable_number(column: Column, text: str) -> tuple[Code, str]:
     """Recognise thousands separators and decimal commas: the usual locale mix-ups."""
     what = column.description
     match = _THOUSANDS.fullmatch(text)
     if match and not (match["decimals"] or "").startswith(match["sep"]):
         fixed = text.replace(match["sep"], "").replace(",", ".")
-        message = f"{what} must be written without thousands separators: write {fixed}"
+        message = (
+            f"{what} must be written without thousands separators: write {fixed}, or say "
+            f"how the file groups thousands with {option('thousands', repr(match['sep']))}"
+        )
         if match["sep"] == "," and not match["decimals"] and text.count(",") == 1:
-            message += f" (or {text.replace(',', '.')} if ',' is the decimal point)"
+            message += (
+                f" (or {text.replace(',', '.')} if ',' is the decimal point: "
+                f"{option('decimal', ',')})"
+            )
         return Code.THOUSANDS_SEPARATOR, message
     if _DECIMAL_COMMA.fullmatch(text):
         fixed = text.replace(",", ".")
-        return Code.DECIMAL_COMMA, f"{what} takes '.' as the decimal point, not ',': write {fixed}"
+        return Code.DECIMAL_COMMA, (
+            f"{what} takes '.' as the decimal point, not ',': write {fixed}, or read the "
+            f"file with {option('decimal', ',')}"
+        )
     example = {
         Kind.DAYS: "a whole number of days, e.g. 180",
         Kind.POSITIVE_INTEGER: "a whole number from 1, e.g. 1",
@@ -405,12 +468,14 @@ def check_inputs(
     demand: pd.DataFrame,
     lanes: pd.DataFrame | None,
     as_of: np.datetime64 | None,
+    prefer: str | None = None,
 ) -> Inputs:
     """Check the tables of one run with every rule; raise one ``InputError`` for them all.
 
     Frames read by ``read_inventory`` and its kin passed the table rules when
     they were read; frames built in code pass them here and come back in the
-    same canonical form.
+    same canonical form. ``prefer`` (``expiry`` or ``shelf_life``) says which of
+    the two wins when an inventory gives both and they disagree.
     """
     tables = [(s.INVENTORY, inventory), (s.DEMAND, demand)]
     if lanes is not None:
@@ -427,8 +492,9 @@ def check_inputs(
         notices += notes
     if problems:
         raise _error(problems, uncounted)
+    frames[0] = _preferred(frames[0], prefer)
     run = [(table, frame) for (table, _), frame in zip(tables, frames, strict=True)]
-    decimals = check_run(run, as_of)
+    decimals = check_run(run, as_of, prefer)
     return Inputs(
         frames[0], frames[1], frames[2] if lanes is not None else None, decimals, tuple(notices)
     )
@@ -504,25 +570,101 @@ def _missing_columns(table: Table, frame: pd.DataFrame) -> list[Problem]:
     ]
 
 
-def check_run(tables: list[tuple[Table, pd.DataFrame]], as_of: np.datetime64 | None) -> int:
+def _preferred(inventory: pd.DataFrame, prefer: str | None) -> pd.DataFrame:
+    """The inventory with the losing one of shelf life and expiry date left out."""
+    if prefer is not None and prefer not in c.PREFER:
+        raise UsageError(f"{option('prefer')} must be {' or '.join(c.PREFER)}, not {prefer!r}")
+    both = {c.SHELF_LIFE, c.EXPIRY_DATE} <= set(inventory.columns)
+    if not both or prefer is None:
+        return inventory
+    dropped = c.SHELF_LIFE if prefer == c.PREFER_EXPIRY else c.EXPIRY_DATE
+    kept = inventory.drop(columns=[dropped])
+    kept.attrs = dict(inventory.attrs)
+    mark_validated(kept, locate(inventory, s.INVENTORY))
+    return kept
+
+
+def check_run(
+    tables: list[tuple[Table, pd.DataFrame]],
+    as_of: np.datetime64 | None,
+    prefer: str | None = None,
+) -> int:
     """The rules across the tables of a run; return the decimals its quantities need.
 
-    Dates need ``as_of`` and must lie within ``MAX_DAYS`` of it; every
-    quantity, in units of the decimals the run needs, must stay exact in the
-    engine's integers (values below 2**53, sums below 2**62).
+    Dates need ``as_of``; a shelf life and an expiry date on one row agree;
+    the location is on both sides or on neither; every quantity, in units of
+    the decimals the run needs, stays exact in the engine's integers (values
+    below 2**53, sums below 2**62).
     """
     _require_as_of(tables, as_of)
     problems: list[Problem] = []
+    problems += _one_sided_location(tables)
+    uncounted = 0
     if as_of is not None:
-        for table, frame in tables:
-            problems += _dates_in_reach(table, frame, as_of)
+        found, uncounted = _shelf_life_against_expiry(tables[0][1], as_of)
+        problems += found
     quantities = [(table, frame) for table, frame in tables if c.QTY in frame.columns]
     decimals = quantity_decimals(*(_numbers(frame[c.QTY]) for _, frame in quantities))
     for table, frame in quantities:
         problems += _exact_in_scale(table, frame, decimals)
     if problems:
-        raise _error(problems)
+        raise _error(problems, uncounted)
     return decimals
+
+
+def _one_sided_location(tables: list[tuple[Table, pd.DataFrame]]) -> list[Problem]:
+    """A location on one side only would match nothing on the other: 0% fill, silently."""
+    (_, inventory), (_, demand) = tables[0], tables[1]
+    lots, lines = c.LOCATION in inventory.columns, c.LOCATION in demand.columns
+    if lots == lines:
+        return []
+    has, lacks = (inventory, demand) if lots else (demand, inventory)
+    lacking = s.DEMAND if lots else s.INVENTORY
+    name = _source(lacks, lacking)
+    return [
+        Problem(
+            Code.LOCATION_ONE_SIDE,
+            f"{_source(has, s.INVENTORY if lots else s.DEMAND)} has a location column but "
+            f"{name} has none, so no line would match a lot: add the location to {name}, "
+            "or remove it from the other file when there is only one",
+            file=str(lacks.attrs.get("source") or ""),
+            table=lacking.name,
+            column=c.LOCATION,
+        )
+    ]
+
+
+def _source(frame: pd.DataFrame, table: Table) -> str:
+    return str(frame.attrs.get("source") or f"the {table.name} frame")
+
+
+def _shelf_life_against_expiry(
+    inventory: pd.DataFrame, as_of: np.datetime64
+) -> tuple[list[Problem], int]:
+    """Both given on a row, they must say the same: which one is right is not ours to guess.
+
+    Returns the problems shown and how many more there are.
+    """
+    if not {c.SHELF_LIFE, c.EXPIRY_DATE} <= set(inventory.columns):
+        return [], 0
+    days = day_numbers(inventory[c.EXPIRY_DATE], as_of).astype(np.int64)
+    shelf = inventory[c.SHELF_LIFE].to_numpy(dtype=np.int64)
+    bad = np.flatnonzero(days != shelf)
+    findings = [
+        Finding(
+            int(row),
+            Code.SHELF_LIFE_MISMATCH,
+            c.SHELF_LIFE,
+            str(shelf[row]),
+            f"a shelf life of {shelf[row]} days disagrees with the expiry date "
+            f"{str(inventory[c.EXPIRY_DATE].iloc[int(row)])[:10]}, {days[row]} days from "
+            f"{option('as_of')} {as_of}: correct one of them, or say which wins with "
+            f"{option('prefer', c.PREFER_EXPIRY)} or {option('prefer', c.PREFER_SHELF_LIFE)}",
+        )
+        for row in bad[: c.MAX_PROBLEMS]
+    ]
+    shown = locate(inventory, s.INVENTORY).problems(findings) if findings else []
+    return shown, max(0, len(bad) - c.MAX_PROBLEMS)
 
 
 def _require_as_of(tables: list[tuple[Table, pd.DataFrame]], as_of: np.datetime64 | None) -> None:
@@ -534,30 +676,9 @@ def _require_as_of(tables: list[tuple[Table, pd.DataFrame]], as_of: np.datetime6
     ]
     if dated and as_of is None:
         raise UsageError(
-            f"the input has dates ({', '.join(dated)}); give --as-of YYYY-MM-DD, "
+            f"the input has dates ({', '.join(dated)}); give {option('as_of', 'YYYY-MM-DD')}, "
             "the day the plan starts"
         )
-
-
-def _dates_in_reach(table: Table, frame: pd.DataFrame, as_of: np.datetime64) -> list[Problem]:
-    findings: list[Finding] = []
-    for column in table.columns:
-        if column.kind is not Kind.DATE or column.name not in frame.columns:
-            continue
-        days = day_numbers(frame[column.name], as_of)
-        far = np.flatnonzero(~np.isnat(days) & (np.abs(days.astype(np.int64)) > c.MAX_DAYS))
-        findings += [
-            Finding(
-                int(row),
-                Code.BAD_DATE,
-                column.name,
-                str(frame[column.name].iloc[int(row)])[:10],
-                f"{column.description} is more than {c.MAX_DAYS:,} days from --as-of "
-                f"{as_of}: check the year",
-            )
-            for row in far[: c.MAX_PROBLEMS]
-        ]
-    return locate(frame, table).problems(findings) if findings else []
 
 
 def day_numbers(values: pd.Series, as_of: np.datetime64) -> np.ndarray:
@@ -663,3 +784,105 @@ def hidden(findings: list[Finding]) -> int:
 def _error(problems: list[Problem], truncated: int = 0) -> InputError:
     shown = problems[: c.MAX_PROBLEMS]
     return InputError(shown, truncated=truncated + len(problems) - len(shown))
+
+
+# --- warnings: inputs that run, but whose keys hardly meet ----------------------------------------
+
+
+def coverage_warnings(inst: Instance) -> list[dict[str, str]]:
+    """Demand that no inventory could ever serve, because the keys of the two files do not meet.
+
+    Codes that share nothing (``000100045`` against ``100045``, ``sku-a`` against
+    ``SKU-A``) give a quiet 0% fill; said aloud here, with the five largest
+    unmatched items and what they resemble on the other side.
+    """
+    total = int(inst.line_qty.sum())
+    if inst.n_lines == 0 or total == 0:
+        return []
+    if inst.n_lots == 0:
+        return [
+            {
+                "code": Code.UNMATCHED_DEMAND.value,
+                "message": (
+                    f"the inventory holds no lots, so all the demand "
+                    f"({number(total, inst.decimals):,}) is short; check the inventory file"
+                ),
+            }
+        ]
+    stocked = np.zeros(len(inst.items), dtype=bool)
+    stocked[inst.lot_item] = True
+    matched = stocked[inst.line_item]
+    warnings = []
+    missing = int(inst.line_qty[~matched].sum())
+    if missing and missing >= c.UNMATCHED_DEMAND_SHARE * total:
+        warnings.append(_unmatched_items(inst, stocked, missing, total))
+    elif inst.has_location and len(inst.lanes.source) == 0 and inst.n_lots:
+        at_location = np.isin(inst.line_group, inst.lot_group)
+        if not at_location.any():
+            warnings.append(_unmatched_locations(inst))
+    return warnings
+
+
+def _top(codes: np.ndarray, qty: np.ndarray, size: int, count: int = 5) -> list[tuple[int, int]]:
+    """The ``count`` codes with the most quantity: (code, quantity)."""
+    sums = np.bincount(codes, weights=qty, minlength=size)
+    order = np.argsort(-sums, kind="stable")[:count]
+    return [(int(k), int(sums[k])) for k in order if sums[k] > 0]
+
+
+def _unmatched_items(
+    inst: Instance, stocked: np.ndarray, missing: int, total: int
+) -> dict[str, str]:
+    unmatched = ~stocked[inst.line_item]
+    top = _top(inst.line_item[unmatched], inst.line_qty[unmatched], len(inst.items))
+    names = [str(inst.items[k].as_py()) for k, _ in top]
+    hints = _lookalikes(inst.items.filter(pa.array(stocked)), names)
+    shown = ", ".join(
+        f"'{name}' ({number(qty, inst.decimals):,}{hint})"
+        for (_, qty), name, hint in zip(top, names, hints, strict=True)
+    )
+    share = 100 * missing / total
+    return {
+        "code": Code.UNMATCHED_DEMAND.value,
+        "message": (
+            f"{share:.0f}% of the demand ({number(missing, inst.decimals):,} of "
+            f"{number(total, inst.decimals):,}) is for items with no inventory at all; the "
+            f"largest: {shown}; check that both files code items the same way"
+        ),
+    }
+
+
+def _lookalikes(stocked: pa.Array, names: list[str]) -> list[str]:
+    """For each unmatched item, an inventory item it resembles, and how they differ."""
+    forms = [
+        ("leading zeros differ", lambda a: pc.utf8_ltrim(a, characters="0")),
+        ("case differs", pc.utf8_lower),
+        (
+            "spaces differ",
+            lambda a: pc.replace_substring_regex(pc.utf8_trim_whitespace(a), r"\s+", " "),
+        ),
+    ]
+    hints = [""] * len(names)
+    for why, form in forms:
+        found = pc.index_in(form(pa.array(names, pa.large_string())), value_set=form(stocked))
+        for i, at in enumerate(found.to_pylist()):
+            if at is not None and not hints[i]:
+                hints[i] = f"; inventory has '{stocked[at].as_py()}': {why}"
+    return hints
+
+
+def _unmatched_locations(inst: Instance) -> dict[str, str]:
+    lines = _top(inst.line_location, inst.line_qty, inst.n_locations)
+    lots = _top(inst.lot_location, inst.lot_qty, inst.n_locations)
+
+    def names(top: list[tuple[int, int]]) -> str:
+        return ", ".join(f"'{inst.locations[k].as_py()}'" for k, _ in top)
+
+    return {
+        "code": Code.NO_SHARED_KEYS.value,
+        "message": (
+            "no demand line has stock of its item at its location, and there are no lanes: "
+            f"demand is at {names(lines)}, stock at {names(lots)}; check the location codes "
+            f"of both files, or give the lanes between them ({option('lanes')})"
+        ),
+    }

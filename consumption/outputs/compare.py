@@ -79,6 +79,7 @@ def compare(
     solver: str = C.SOLVER_CBC,
     time_limit: float | None = None,
     progress: bool | None = None,
+    prefer: str | None = None,
 ) -> Comparison:
     """Run the greedy and the LP on the same input and compare them.
 
@@ -88,10 +89,13 @@ def compare(
     >>> compare(inv, dem).report["greedy_optimal"]
     True
     """
-    greedy = allocate(inventory, demand, lanes, as_of=as_of, order=order, horizon_end=horizon_end)
+    plan: dict[str, Any] = {
+        "as_of": as_of, "order": order, "horizon_end": horizon_end, "prefer": prefer
+    }  # fmt: skip
+    greedy = allocate(inventory, demand, lanes, **plan)
     lp = allocate(
-        inventory, demand, lanes, as_of=as_of, order=order, horizon_end=horizon_end,
-        engine=C.ENGINE_LP, solver=solver, time_limit=time_limit, progress=progress,
+        inventory, demand, lanes, **plan, engine=C.ENGINE_LP, solver=solver,
+        time_limit=time_limit, progress=progress,
     )  # fmt: skip
     return Comparison(
         greedy, lp, lots_frame(greedy, lp), demand_frame(greedy, lp), report(greedy, lp)

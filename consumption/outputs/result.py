@@ -135,6 +135,7 @@ def build_result(
     horizon_end: np.datetime64 | None = None,
     lp: dict[str, Any] | None = None,
     timings: dict[str, float] | None = None,
+    warnings: list[dict[str, str]] | None = None,
 ) -> Result:
     """Turn an engine's arrays into the §6 frames, the risk tables and the summary, once.
 
@@ -157,7 +158,7 @@ def build_result(
     by_period = None if expiry is None else risk.risk_by_period(expiry)
     seconds = dict(timings or {})
     seconds["results_s"] = round(time.perf_counter() - started, 6)
-    report = summary.build(inst, alloc, facts, run, horizon, expiry, lp, seconds)
+    report = summary.build(inst, alloc, facts, run, horizon, expiry, lp, seconds, warnings or [])
     return Result(
         lots=lots,
         allocations=pairs,

@@ -27,6 +27,7 @@ def build(
     expiry_risk: pd.DataFrame | None,
     lp: dict[str, Any] | None,
     timings: dict[str, float],
+    warnings: list[dict[str, str]],
 ) -> dict[str, Any]:
     """Everything a planner or a downstream model needs to know about a run."""
     d = inst.decimals
@@ -37,6 +38,7 @@ def build(
     status = np.bincount(facts.status, minlength=len(STATUSES))
     report: dict[str, Any] = {
         "run": run,
+        "warnings": warnings,
         "totals": {
             "demand": number(demand, d),
             "filled": number(filled, d),

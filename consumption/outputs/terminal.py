@@ -36,6 +36,12 @@ def error_text(error: BaseException) -> str:
 
 
 INTERRUPTED = "interrupted; nothing was written"
+STRICT_STOP = f"stopped by --strict: nothing was written (exit code {C.EXIT_WARNINGS})"
+
+
+def warning_lines(warnings: Sequence[dict[str, str]]) -> list[str]:
+    """The run's warnings, one line each, with their codes."""
+    return [f"warning: {w['message']} [{w['code']}]" for w in warnings]
 
 
 def compared_text(out: Path) -> str:

@@ -119,7 +119,11 @@ def test_a_failed_run_keeps_the_previous_outputs(files: tuple[Path, Path], tmp_p
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("[run]\nformat = 'pdf'\n", "format 'pdf' is not known"),
+        ("[run]\nformat = 'pdf'\n", "format = 'pdf' is not accepted; it must be one of 'forum'"),
+        ("[run]\ntime_limit = -5\n", "[run]: time_limit = -5 is not accepted"),
+        ("[run]\norder = 'fifo'\n", "order = 'fifo' is not accepted"),
+        ("[inventory]\ndecimal = ';'\n", "[inventory]: decimal= must be '.' or ','"),
+        ("[inventory]\ncolumns = { Material = 'article' }\n", "the inventory columns are"),
         ("[run]\ncolour = 'blue'\n", "unknown run option 'colour'"),
         ("[run\n", "not valid TOML"),
         ("speed = 3\n", "unknown key(s) speed"),

@@ -289,7 +289,7 @@ def test_missing_highspy_is_a_usage_error_with_the_fix(monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"solver": "highs"}, "add --engine lp"),
+        ({"solver": "highs"}, "add engine='lp'"),
         ({"engine": "lp", "solver": "gurobi"}, "use one of: cbc, highs"),
         ({"engine": "lp", "time_limit": 0}, "above 0"),
     ],
