@@ -2,10 +2,10 @@
 
 >>> import consumption
 >>> sorted(n for n in consumption.__all__ if not n[0].isupper())
-['allocate', 'read_demand', 'read_inventory', 'read_lanes']
+['allocate', 'check', 'read_demand', 'read_inventory', 'read_lanes']
 """
 
-from consumption.api import allocate
+from consumption.api import allocate, check
 from consumption.errors import ConsumptionError, InputError, InvariantError, Problem, UsageError
 from consumption.io.read import read_demand, read_inventory, read_lanes
 from consumption.outputs.result import Result
@@ -18,6 +18,7 @@ __all__ = [
     "Result",
     "UsageError",
     "allocate",
+    "check",
     "read_demand",
     "read_inventory",
     "read_lanes",

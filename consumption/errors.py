@@ -52,6 +52,7 @@ class Code(StrEnum):
     MISSING_FILE = "missing_file"
     UNREADABLE_FILE = "unreadable_file"
     EMPTY_FILE = "empty_file"
+    MISSING_SHEET = "missing_sheet"
     BINARY_FILE = "binary_file"
     ENCODING = "encoding"
     UNREADABLE_CSV = "unreadable_csv"

@@ -241,8 +241,7 @@ def of_series(column: Column, series: pd.Series) -> Cells:
     missing = series.isna().to_numpy()
 
     def written(rows: np.ndarray) -> list[str]:
-        values = series.iloc[rows]
-        return ["" if pd.isna(v) else str(v) for v in values]
+        return [_shown(value) for value in series.iloc[rows]]
 
     if column.kind is Kind.TEXT:
         text = _as_text(series)
@@ -264,6 +263,15 @@ def of_series(column: Column, series: pd.Series) -> Cells:
         return Cells(values, missing, np.zeros(len(series), bool), written)
     cells = of_text(column, _as_text(series))
     return Cells(cells.values, cells.empty | missing, cells.unreadable, written, cells.text)
+
+
+def _shown(value: Any) -> str:
+    """A frame's cell as a message shows it: a date at midnight without its time."""
+    if pd.isna(value):
+        return ""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(value)
 
 
 def _is_plain_number(series: pd.Series) -> bool:

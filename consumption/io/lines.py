@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
@@ -129,6 +130,11 @@ def _by_row(finding: Finding, headers: dict[str, str], file: str) -> Problem:
     return Problem(finding.code, message, file, None, column, finding.value)
 
 
+# A number whose thousands are grouped by the file's own delimiter: "1,500" in a comma file.
+# %d: the number of extra fields, one per separator.
+_GROUPED_NUMBER = r"(?:^|,)(\d{1,3}(?:,\d{3}){%d})(?=,|$)"
+
+
 def _ragged_problem(line: int, fields: int, text: str, header: Header, file: str) -> Problem:
     expected = len(header.names)
     delimiter = DELIMITER_NAMES[header.delimiter]
@@ -143,6 +149,10 @@ def _ragged_problem(line: int, fields: int, text: str, header: Header, file: str
         )
     elif fields > expected:
         fix = f"remove the extra {delimiter}, or quote the value that contains it"
+        grouped = re.search(_GROUPED_NUMBER % (fields - expected), text)
+        if header.delimiter == "," and grouped:
+            number = grouped[1]
+            fix += f" (if {number} is one number, write it {number.replace(',', '')})"
     else:
         fix = f"add the missing fields (an empty field is just a {delimiter})"
     message = f"this row has {fields} fields but the header has {expected}: {fix}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
 
@@ -33,13 +34,21 @@ from consumption import constants as c
 from consumption.errors import Code, InputError, UsageError
 from consumption.io import cells as cells_
 from consumption.io import schema as s
+from consumption.io import typed
+from consumption.io.cells import Cells
 from consumption.io.formats import FileOptions, file_options
-from consumption.io.header import ignored_notice, match_columns, read_header
+from consumption.io.header import Matched, ignored_notice, match_columns, read_header
 from consumption.io.lines import FileLocator, merge_errors, raise_problems
 from consumption.io.rows import parse_rows
 from consumption.io.schema import Table
 from consumption.io.source import as_utf8, load
-from consumption.io.validate import check_inputs, check_table, mark_validated
+from consumption.io.validate import (
+    Locator,
+    TableCheck,
+    check_inputs,
+    check_table,
+    mark_validated,
+)
 from consumption.progress import Progress
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -182,6 +191,11 @@ def read_table(
     say = progress.note if progress is not None else _silent
     say(f"{Path(file).name}: loading")
     raw = load(file)
+    kind = typed.kind_of(raw, file)
+    if options.sheet is not None and kind != "workbook":
+        raise UsageError(f"{file}: a sheet is named for it, but it is not an Excel workbook")
+    if kind is not None:
+        return _read_typed(file, raw, kind, table, options, say)
     data, start = as_utf8(raw, file)
     header = read_header(data, start, file)
     matched = match_columns(header, table, file, options.columns)
@@ -196,17 +210,57 @@ def read_table(
     headers = {name: header.names[i] for name, i in matched.index.items()}
     if matched.problems or checked.findings or rows.ragged:
         raise_problems(matched.problems, checked.findings, rows, data, header, headers, file)
+    kept = np.flatnonzero(~checked.blank) if checked.blank.any() else None
+    sha256 = hashlib.sha256(raw).hexdigest()
+    locator = FileLocator(file, sha256, header, rows.quoted, rows.count, headers, kept)
+    return _checked(table, columns, checked, file, sha256, matched, headers, locator)
+
+
+def _read_typed(
+    file: str, raw: bytes, kind: str, table: Table, options: FileOptions, say: Any
+) -> pd.DataFrame:
+    """A workbook sheet or a Parquet file, checked by the same rules as a CSV file."""
+    say(f"{Path(file).name}: reading the {kind}")
+    got = (
+        typed.read_parquet(file, table, options)
+        if kind == "parquet"
+        else typed.read_workbook(file, table, options)
+    )
+    say(f"{Path(file).name}: checking {got.count:,} rows")
+    checked = check_table(table, got.columns, got.count)
+    headers = {name: got.header.names[i] for name, i in got.matched.index.items()}
+    locator = typed.SheetLocator(file, got.first_row, headers)
+    # Header problems sit at the header's row (a sheet's) or at no row (Parquet has none).
+    header_row = got.header.line or None
+    header_problems = [replace(p, line=None, row=header_row) for p in got.matched.problems]
+    if header_problems or checked.findings:
+        typed.raise_sheet_problems(header_problems, checked.findings, locator, c.MAX_PROBLEMS)
+    kept = np.flatnonzero(~checked.blank) if checked.blank.any() else None
+    sha256 = hashlib.sha256(raw).hexdigest()
+    return _checked(
+        table, got.columns, checked, file, sha256, got.matched, headers, locator.for_frame(kept)
+    )
+
+
+def _checked(
+    table: Table,
+    columns: dict[str, Cells],
+    checked: TableCheck,
+    file: str,
+    sha256: str,
+    matched: Matched,
+    headers: dict[str, str],
+    locator: Locator,
+) -> pd.DataFrame:
+    """The canonical frame of a file that passed its table's rules, with its ``attrs``."""
     values = {name: cells.values for name, cells in columns.items()}
     frame = cells_.frame(table, values, checked.blank)
-    sha256 = hashlib.sha256(raw).hexdigest()
     notices = ignored_notice(matched.ignored, file)
     if checked.blank.any():
         notices.append(
             f"{file}: {int(checked.blank.sum())} rows with every cell empty were skipped"
         )
     frame.attrs.update(source=file, sha256=sha256, notices=notices, headers=headers)
-    kept = np.flatnonzero(~checked.blank) if checked.blank.any() else None
-    locator = FileLocator(file, sha256, header, rows.quoted, rows.count, headers, kept)
     mark_validated(frame, locator)
     return frame
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -50,10 +51,10 @@ def parse_rows(data: bytes, header: Header, matched: Matched, file: str) -> Rows
         ragged.append(1)
         return "skip"
 
-    try:
-        parsed = pacsv.read_csv(
+    def parse(block_size: int | None) -> pa.Table:
+        return pacsv.read_csv(
             pa.py_buffer(data)[header.body_start :],
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=block_size),
             parse_options=pacsv.ParseOptions(
                 delimiter=header.delimiter,
                 newlines_in_values=quoted,
@@ -66,10 +67,29 @@ def parse_rows(data: bytes, header: Header, matched: Matched, file: str) -> Rows
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        try:
+            parsed = parse(None)
+        except pa.ArrowInvalid as error:
+            # A record longer than pyarrow's block (1 MiB by default) is no error of the file:
+            # parse again in blocks that hold the longest record.
+            if "straddl" not in str(error):
+                raise
+            ragged.clear()
+            parsed = parse(_block_for_longest_record(data, header.body_start))
     except pa.ArrowInvalid as error:
         raise InputError([*matched.problems, _parse_problem(error, data, header, file)]) from None
     columns = {name: parsed.column(arrow_name) for name, arrow_name in wanted.items()}
     return Rows(columns, parsed.num_rows, len(ragged), quoted)
+
+
+def _block_for_longest_record(data: bytes, start: int) -> int:
+    """A parser block size that holds the longest line, with room to spare, below 2 GiB."""
+    breaks = np.flatnonzero(np.frombuffer(data, np.uint8, offset=start) == ord("\n"))
+    edges = np.concatenate(([0], breaks + 1, [len(data) - start]))
+    longest = int(np.diff(edges).max()) if len(edges) > 1 else len(data) - start
+    return min(2 * longest + (1 << 20), (1 << 31) - 1)
 
 
 def _parse_problem(error: pa.ArrowInvalid, data: bytes, header: Header, file: str) -> Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -206,3 +207,82 @@ def test_scenario_can_choose_the_engine_and_the_export(tmp_path: Path) -> None:
     again = tmp_path / "again"
     assert main(["run", str(scenario), "--out", str(again), "--engine", "greedy", "--quiet"]) == 0
     assert json.loads((again / C.SUMMARY_FILE).read_text())["run"]["engine"] == "greedy"
+
+
+SAP_TOML = """\
+[run]
+as_of = "2026-12-01"
+
+[inventory]
+file = "MB52 export.csv"
+decimal = ","
+thousands = "."
+date_format = "%d.%m.%Y"
+
+[inventory.columns]
+Material = "item"
+Plant = "location"
+Batch = "lot"
+Unrestricted = "qty"
+"SLED/BBD" = "expiry_date"
+
+[demand]
+file = "VA05 orders.csv"
+decimal = ","
+thousands = "."
+date_format = "%d.%m.%Y"
+
+[demand.columns]
+Material = "item"
+Plant = "location"
+"Order quantity" = "qty"
+"Delivery date" = "due_date"
+MRSL = "requirement"
+"""
+
+
+def test_a_sap_export_runs_from_a_scenario_with_a_column_map(tmp_path: Path) -> None:
+    scenario = tmp_path / "sap"
+    scenario.mkdir()
+    (scenario / "scenario.toml").write_text(SAP_TOML, encoding="utf-8-sig")  # with a BOM
+    _write(
+        scenario / "MB52 export.csv",
+        "Material;Plant;Batch;Unrestricted;SLED/BBD\n"
+        "000100045;1000;B001;1.250,500;31.03.2027\n"
+        "000100045;1000;B002;3.000,000;30.09.2027\n",
+    )
+    _write(
+        scenario / "VA05 orders.csv",
+        "Material;Plant;Order quantity;Delivery date;MRSL\n"
+        "000100045;1000;1.500,000;15.12.2026;150\n"
+        "000100045;1000;2.000,000;15.01.2027;200\n",
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == C.EXIT_OK
+    with (out / C.LOTS_FILE).open(newline="", encoding="utf-8") as handle:
+        lots = list(csv.DictReader(handle))
+    # B001 (106 days left on 2026-12-15) cannot meet 150 days; B002 serves both lines.
+    assert [(r[C.LOT], r[C.QTY], r[C.CONSUMED], r[C.EXPIRY_DATE]) for r in lots] == [
+        ("B001", "1250.5", "0", "2027-03-31"),
+        ("B002", "3000", "3000", "2027-09-30"),
+    ]
+    broken = (scenario / "MB52 export.csv").read_text(encoding="utf-8").replace("3.000,000", "-3")
+    (scenario / "MB52 export.csv").write_text(broken, encoding="utf-8")
+    assert main(["validate", str(scenario)]) == C.EXIT_BAD_INPUT
+
+
+def test_scenario_toml_that_is_not_utf8_is_named(tmp_path: Path, capsys) -> None:
+    scenario = tmp_path / "s"
+    shutil.copytree(FORUM, scenario)
+    (scenario / "scenario.toml").write_bytes("description = 'Kühlware'\n".encode("latin-1"))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "o")]) == C.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "scenario.toml" in err and "UTF-8" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_that_names_a_file_is_refused(files: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    target = _write(tmp_path / "results.csv", "keep me\n")
+    assert main(["run", *map(str, files), "--out", str(target)]) == C.EXIT_BAD_INPUT
+    assert "--out" in capsys.readouterr().err
+    assert target.read_text(encoding="utf-8") == "keep me\n"

@@ -45,7 +45,9 @@ class Case:
     says: list[str] = field(default_factory=list)
     demand_reasons: list[str] | None = None
     lot_reasons: list[str] | None = None
+    lot_consumed: list[str] | None = None
     warns: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
     known_gap: str | None = None
 
 
@@ -78,7 +80,9 @@ def load_cases() -> list[Case]:
                 says=entry.get("says", []),
                 demand_reasons=entry.get("demand_reasons"),
                 lot_reasons=entry.get("lot_reasons"),
+                lot_consumed=entry.get("lot_consumed"),
                 warns=entry.get("warns", []),
+                args=entry.get("args", []),
                 known_gap=entry.get("known_gap"),
             )
         )
@@ -132,7 +136,7 @@ def test_the_corpus_is_complete_and_every_folder_is_described() -> None:
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_corpus_case(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    argv = ["run", str(case.inventory), str(case.demand), "--out", str(out), "--quiet"]
+    argv = ["run", str(case.inventory), str(case.demand), *case.args, "--out", str(out), "--quiet"]
     code = main(argv)
     err = capsys.readouterr().err
     assert code == case.exit, err
@@ -173,6 +177,8 @@ def _check_ran(case: Case, err: str, out: Path) -> None:
                 assert (row[c.FILLED], row[c.SHORT]) == ("0", row[c.QTY])
     if case.lot_reasons is not None:
         assert [row[c.REASON] for row in read_rows(out / c.LOTS_FILE)] == case.lot_reasons
+    if case.lot_consumed is not None:
+        assert [row[c.CONSUMED] for row in read_rows(out / c.LOTS_FILE)] == case.lot_consumed
 
 
 # --- several problems, and the cap ----------------------------------------------------------------
