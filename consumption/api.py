@@ -17,7 +17,8 @@ from consumption.engine.encode import encode
 from consumption.engine.greedy import allocate_greedy
 from consumption.engine.model import Instance
 from consumption.errors import UsageError, option
-from consumption.io.validate import check_inputs, coverage_warnings
+from consumption.io.prepare import check_inputs
+from consumption.io.validate import coverage_warnings
 from consumption.lp.model import allocate_lp
 from consumption.outputs.result import Result, build_result
 
@@ -34,6 +35,8 @@ def allocate(
     time_limit: float | None = None,
     progress: bool | None = None,
     prefer: str | None = None,
+    mrsl: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
 ) -> Result:
     """Decide which lots serve which demand lines (SPEC §3) and return the result.
 
@@ -48,6 +51,9 @@ def allocate(
     blocks (None: on a terminal only, False: never). ``prefer`` (``"expiry"`` or
     ``"shelf_life"``) decides for lots that give both and disagree. Warnings
     (demand whose keys meet no inventory) are in ``summary["warnings"]``.
+    ``mrsl`` (``read_mrsl``) gives the requirement of lines that carry none, by
+    customer, item or item group; ``items`` (``read_items``) the item groups and
+    the total shelf life that requirements such as ``75%`` are a share of.
 
     >>> inv = pd.DataFrame({"item": ["A"] * 3, "lot": ["1234", "5678", "9876"],
     ...                     "qty": [500, 600, 7000], "shelf_life": [190, 211, 345]})
@@ -62,9 +68,9 @@ def allocate(
     if horizon is not None and day0 is None:
         raise UsageError(f"{option('horizon_end')} needs {option('as_of')}")
     clock = time.perf_counter()
-    checked = check_inputs(inventory, demand, lanes, day0, prefer)
+    checked = check_inputs(inventory, demand, lanes, day0, prefer, mrsl, items)
     inst = encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
-    warnings = coverage_warnings(inst)
+    warnings = [*checked.warnings, *coverage_warnings(inst)]
     encoded = time.perf_counter()
     lp_report = None
     # The lots' ids in rank order are only needed for the result frames: Arrow
@@ -79,7 +85,8 @@ def allocate(
         invariants.check(inst, alloc)
         ids.result()
     allocated = time.perf_counter()
-    run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon)
+    extra = {"mrsl": mrsl, "items": items}
+    run = run_parameters(inventory, demand, lanes, order, engine, day0, horizon, extra)
     run["solver"] = solver
     timings = {"encode_s": round(encoded - clock, 6), "allocate_s": round(allocated - encoded, 6)}
     lp = None if lp_report is None else lp_report.as_dict(inst.decimals)
@@ -92,6 +99,8 @@ def instance(
     lanes: pd.DataFrame | None = None,
     as_of: str | dt.date | np.datetime64 | None = None,
     prefer: str | None = None,
+    mrsl: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
 ) -> Instance:
     """The inputs checked by every rule and coded as arrays: what every engine reads.
 
@@ -101,7 +110,7 @@ def instance(
     ['2', '1']
     """
     day0 = as_of if isinstance(as_of, np.datetime64) else parse_day(as_of, "as_of")
-    checked = check_inputs(inventory, demand, lanes, day0, prefer)
+    checked = check_inputs(inventory, demand, lanes, day0, prefer, mrsl, items)
     return encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
 
 
@@ -111,6 +120,8 @@ def check(
     lanes: pd.DataFrame | None = None,
     as_of: str | dt.date | None = None,
     prefer: str | None = None,
+    mrsl: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
 ) -> list[dict[str, str]]:
     """Every rule a run applies, without allocating: raise on a problem, return the warnings.
 
@@ -118,7 +129,10 @@ def check(
     >>> [w["code"] for w in check(inv, pd.DataFrame({"item": ["a"], "qty": [4]}))]
     ['unmatched_demand']
     """
-    return coverage_warnings(instance(inventory, demand, lanes, as_of, prefer))
+    day0 = parse_day(as_of, "as_of")
+    checked = check_inputs(inventory, demand, lanes, day0, prefer, mrsl, items)
+    inst = encode(checked.inventory, checked.demand, checked.lanes, day0, checked.decimals)
+    return [*checked.warnings, *coverage_warnings(inst)]
 
 
 def parse_day(value: str | dt.date | None, name: str) -> np.datetime64 | None:
@@ -171,11 +185,13 @@ def run_parameters(
     engine: str,
     as_of: np.datetime64 | None,
     horizon_end: np.datetime64 | None,
+    optional: dict[str, pd.DataFrame | None] | None = None,
 ) -> dict[str, Any]:
     """The run's parameters as recorded in ``summary.json``."""
     frames = {"inventory": inventory, "demand": demand}
-    if lanes is not None:
-        frames["lanes"] = lanes
+    for name, frame in {"lanes": lanes, **(optional or {})}.items():
+        if frame is not None:
+            frames[name] = frame
     return {
         "version": _version(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -83,6 +83,17 @@ def _input_options(command: argparse.ArgumentParser) -> None:
         help="sourcing lanes: from_location, to_location, transit_days, rank (1 = first)",
     )
     command.add_argument(
+        "--mrsl",
+        metavar="FILE",
+        help="customer MRSL table: customer and/or item or item_group, with requirement "
+        "(days, '9 months', '75%%') or requirement_pct, for lines that give none",
+    )
+    command.add_argument(
+        "--items",
+        metavar="FILE",
+        help="item table: item, item_group, total_shelf_life (what '75%%' is a share of)",
+    )
+    command.add_argument(
         "--as-of",
         metavar="YYYY-MM-DD",
         help="day 0 of the plan; required when the inputs hold dates",
@@ -216,6 +227,8 @@ def _read(found: scenario_files.Scenario, args: argparse.Namespace) -> Inputs:
         found.lanes,
         progress=False if quiet else None,
         options=found.files,
+        mrsl=found.mrsl,
+        items=found.items,
     )
     _notices(_say(args), inputs.notices)
     return inputs
@@ -226,13 +239,16 @@ def _notices(say: Say, notices: Sequence[str]) -> None:
         say(line)
 
 
-def _plan(options: dict[str, Any]) -> dict[str, Any]:
-    """``allocate``'s planning keywords from the merged scenario and command-line options."""
+def _plan(options: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
+    """``allocate``'s planning keywords from the merged scenario and command-line options,
+    and the optional tables read."""
     return {
         "as_of": options.get("as_of"),
         "order": options.get("order", C.ORDER_REQUIREMENT),
         "horizon_end": options.get("horizon_end"),
         "prefer": options.get("prefer"),
+        "mrsl": inputs.mrsl,
+        "items": inputs.items,
     }
 
 
@@ -286,12 +302,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     found = _scenario(args)
     say = _say(args)
-    inventory, demand, lanes, _ = _read(found, args)
+    inputs = _read(found, args)
     options = found.options
     formats = _formats(options)
     engine = options.get("engine") or C.ENGINE_GREEDY
     result = allocate(
-        inventory, demand, lanes, **_plan(options), engine=engine,
+        inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs), engine=engine,
         solver=options.get("solver"), time_limit=options.get("time_limit"),
         progress=_progress(args),
     )  # fmt: skip
@@ -354,11 +370,11 @@ def _compare(args: argparse.Namespace) -> int:
 
     found = _scenario(args)
     say = _say(args)
-    inventory, demand, lanes, _ = _read(found, args)
+    inputs = _read(found, args)
     options = found.options
     formats = _formats(options)
     result = compare(
-        inventory, demand, lanes, **_plan(options),
+        inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs),
         solver=args.solver or C.SOLVER_CBC, time_limit=args.time_limit, progress=_progress(args),
     )  # fmt: skip
     out = Path(options.get("out") or C.DEFAULT_COMPARE_DIR)
@@ -385,11 +401,15 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     found = _scenario(args)
-    inputs = read_inputs(found.inventory, found.demand, found.lanes, options=found.files)
+    inputs = read_inputs(
+        found.inventory, found.demand, found.lanes, options=found.files,
+        mrsl=found.mrsl, items=found.items,
+    )  # fmt: skip
     options = found.options
     warnings = check(
-        inputs.inventory, inputs.demand, inputs.lanes, options.get("as_of"), options.get("prefer")
-    )
+        inputs.inventory, inputs.demand, inputs.lanes, options.get("as_of"),
+        options.get("prefer"), inputs.mrsl, inputs.items,
+    )  # fmt: skip
     _notices(print, inputs.notices)
     if _warned(warnings, options):
         return C.EXIT_WARNINGS

@@ -22,6 +22,10 @@ DUE_DATE: Final = "due_date"
 CUSTOMER: Final = "customer"
 PRIORITY: Final = "priority"
 ID: Final = "id"
+REQUIREMENT_PCT: Final = "requirement_pct"
+PRODUCTION_DATE: Final = "production_date"
+ITEM_GROUP: Final = "item_group"
+TOTAL_SHELF_LIFE: Final = "total_shelf_life"
 
 # --- output columns (SPEC §6) --------------------------------------------------
 LINE: Final = "line"
@@ -119,6 +123,10 @@ MAX_QTY_DECIMALS: Final = 6
 MAX_QTY: Final = 1e12
 # A run warns when at least this share of the demand is for items with no inventory at all.
 UNMATCHED_DEMAND_SHARE: Final = 0.25
+# A requirement written in months ("9 months") counts 30 days a month.
+DAYS_PER_MONTH: Final = 30
+MRSL_FILE: Final = "mrsl.csv"
+ITEMS_FILE: Final = "items.csv"
 # How many problems one validation reports before it stops listing them.
 MAX_PROBLEMS: Final = 50
 # The forum table is echoed to the terminal only when it is this short.

@@ -33,7 +33,7 @@ def encode(
     as_of: np.datetime64 | None,
     decimals: int,
 ) -> Instance:
-    """Code checked frames (canonical columns, see ``io.validate.check_inputs``) as arrays.
+    """Code checked frames (canonical columns, see ``io.prepare.check_inputs``) as arrays.
 
     >>> inv = pd.DataFrame({"item": ["A", "A"], "lot": ["1", "2"], "qty": [5, 7],
     ...                     "shelf_life": [300, 200]})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from consumption import constants as c
 from consumption.engine.text import string_buffers
 from consumption.io.formats import FileOptions
 from consumption.io.schema import Column, Kind, Table
@@ -50,6 +51,9 @@ class Cells:
     # Numbers whose meaning the file's conventions leave open ("1.500" in a semicolon file).
     ambiguous: np.ndarray | None = None
     options: FileOptions = field(default_factory=FileOptions)
+    # Cells written as a share of the total shelf life ("75%"), for a column with units;
+    # their ``values`` are NaN.
+    percent: np.ndarray | None = None
     # A frame's column that already holds what ``values`` holds, in a dtype the engine
     # reads: the canonical frame keeps it rather than a copy (millions of strings).
     kept: pd.Series | None = None
@@ -85,6 +89,10 @@ def of_text(
     if column.kind is Kind.DATE:
         values, empty, unreadable = _parse_dates(strings, options.date_format)
         return Cells(values, empty, unreadable, written, strings, options=options)
+    if column.units:
+        return _with_units(column, strings, options, delimiter, written)
+    if column.kind is Kind.PERCENT:
+        strings = pc.replace_substring_regex(strings, _PERCENT_SIGN, "")
     ambiguous = None
     if options.regional:
         strings, bad_grouping = _regional(strings, options)
@@ -95,6 +103,39 @@ def of_text(
         if options.decimal is None and delimiter == ";":
             ambiguous = _mask(strings, _GROUPED_BY_DOTS) & ~empty
     return Cells(values, empty, unreadable, written, strings, ambiguous, options)
+
+
+_PERCENT_SIGN = r"\s*%\s*$"
+# Units a requirement may be written with (any case, singular or plural).
+_UNIT_DAYS = r"\s*(days?|d)\s*$"
+_UNIT_MONTHS = r"\s*(months?|mo)\s*$"
+# A number as any locale writes it (RE2 takes the no-break spaces as characters).
+_NUMBER_WITH = "^\\s*[+-]?[\\d.,'\\s\u00a0\u202f]*\\d[\\d.,'\\s\u00a0\u202f]*"
+
+
+def _with_units(
+    column: Column,
+    strings: pa.ChunkedArray,
+    options: FileOptions,
+    delimiter: str,
+    written: Callable[[np.ndarray], list[str]],
+) -> Cells:
+    """Days written plainly, with their unit (``270 days``, ``9 months``), or as a share of
+    the total shelf life (``75%``): days in ``values`` (months of 30 days), shares in
+    ``percent`` (NaN where the cell is in days)."""
+    months = _mask(strings, "(?i)" + _NUMBER_WITH + _UNIT_MONTHS)
+    shares = _mask(strings, _NUMBER_WITH + _PERCENT_SIGN)
+    bare = strings
+    for unit in ("(?i)" + _UNIT_DAYS, "(?i)" + _UNIT_MONTHS, _PERCENT_SIGN):
+        bare = pc.replace_substring_regex(bare, unit, "")
+    number = replace(column, units=False, kind=Kind.DAYS)
+    cells = of_text(number, bare, options, delimiter)
+    values = np.where(months, cells.values * c.DAYS_PER_MONTH, cells.values)
+    percent = None
+    if shares.any():
+        percent = np.where(shares, cells.values, np.nan)
+        values = np.where(shares, np.nan, values)
+    return replace(cells, values=values, written=written, text=strings, percent=percent)
 
 
 # "1.500", "12.000.000": thousands grouped by dots, or three decimals; nobody can tell.
@@ -297,6 +338,24 @@ def _as_text(series: pd.Series) -> pa.ChunkedArray:
 
 
 # --- the canonical frame --------------------------------------------------------------------
+
+
+def checked_values(columns: dict[str, Cells]) -> dict[str, Any]:
+    """The values of checked columns for :func:`frame`; a requirement written as a share
+    (``75%``) moves to ``requirement_pct``."""
+    values = {
+        name: cells.kept if cells.kept is not None else cells.values
+        for name, cells in columns.items()
+    }
+    requirement = columns.get(c.REQUIREMENT)
+    if requirement is not None and requirement.percent is not None:
+        shares = requirement.percent
+        given = values.get(c.REQUIREMENT_PCT)
+        if given is not None:
+            given = np.asarray(given, dtype=np.float64)
+            shares = np.where(np.isnan(given), shares, given)
+        values[c.REQUIREMENT_PCT] = shares
+    return values
 
 
 def frame(table: Table, values: dict[str, Any], blank: np.ndarray) -> pd.DataFrame:

@@ -39,16 +39,11 @@ from consumption.io.cells import Cells
 from consumption.io.formats import FileOptions, file_options
 from consumption.io.header import Matched, ignored_notice, match_columns, read_header
 from consumption.io.lines import FileLocator, merge_errors, raise_problems
+from consumption.io.prepare import check_inputs
 from consumption.io.rows import parse_rows
 from consumption.io.schema import Table
 from consumption.io.source import as_utf8, load
-from consumption.io.validate import (
-    Locator,
-    TableCheck,
-    check_inputs,
-    check_table,
-    mark_validated,
-)
+from consumption.io.validate import Locator, TableCheck, check_table, mark_validated
 from consumption.progress import Progress
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -86,6 +81,18 @@ def read_lanes(path: PathLike, **options: Any) -> pd.DataFrame:
     return read_table(path, s.LANES, options=file_options(s.LANES, options, "options"))
 
 
+def read_mrsl(path: PathLike, **options: Any) -> pd.DataFrame:
+    """Read and check a customer MRSL table: a requirement per customer, item or item group
+    (see :mod:`consumption.io.requirements`)."""
+    return read_table(path, s.MRSL, options=file_options(s.MRSL, options, "options"))
+
+
+def read_items(path: PathLike, **options: Any) -> pd.DataFrame:
+    """Read and check an item table: ``item``, optional ``item_group`` and
+    ``total_shelf_life``."""
+    return read_table(path, s.ITEMS, options=file_options(s.ITEMS, options, "options"))
+
+
 class Inputs(NamedTuple):
     """The input tables of one run, read and checked together."""
 
@@ -93,6 +100,8 @@ class Inputs(NamedTuple):
     demand: pd.DataFrame
     lanes: pd.DataFrame | None
     notices: list[str]
+    mrsl: pd.DataFrame | None = None
+    items: pd.DataFrame | None = None
 
 
 def read_inputs(
@@ -101,6 +110,8 @@ def read_inputs(
     lanes: PathLike | None = None,
     progress: bool | None = None,
     options: Mapping[str, FileOptions] | None = None,
+    mrsl: PathLike | None = None,
+    items: PathLike | None = None,
 ) -> Inputs:
     """Read every input file, raising one ``InputError`` with the problems of all of them.
 
@@ -111,11 +122,12 @@ def read_inputs(
     ``progress``: a line on stderr naming the file and stage being read (None:
     on a terminal only), since ten million rows take seconds per file.
     ``options`` maps a table's name (``inventory``) to its file's conventions.
+    ``mrsl`` and ``items`` are the optional customer MRSL and item tables.
     """
     _refuse_same_file(inventory, demand)
     jobs = [(inventory, s.INVENTORY), (demand, s.DEMAND)]
-    if lanes is not None:
-        jobs.append((lanes, s.LANES))
+    optional = [(lanes, s.LANES), (mrsl, s.MRSL), (items, s.ITEMS)]
+    jobs += [(path, table) for path, table in optional if path is not None]
     options = options or {}
     frames: list[pd.DataFrame] = []
     errors: list[InputError] = []
@@ -128,16 +140,19 @@ def read_inputs(
             bar.step()
     if errors:
         raise merge_errors(errors)
+    read = {table.name: frame for (_, table), frame in zip(jobs, frames, strict=True)}
     if frames[0].attrs["sha256"] == frames[1].attrs["sha256"]:
         raise UsageError(
             f"{inventory} and {demand} hold the same bytes: give the inventory and the "
             "demand as two different files"
         )
     notices = [notice for frame in frames for notice in frame.attrs["notices"]]
-    lanes_frame = frames[2] if lanes is not None else None
+    lanes_frame = read.get(s.LANES.name)
     if lanes_frame is not None:
         notices += _lane_notices(frames[0], frames[1], lanes_frame)
-    return Inputs(frames[0], frames[1], lanes_frame, notices)
+    return Inputs(
+        frames[0], frames[1], lanes_frame, notices, read.get(s.MRSL.name), read.get(s.ITEMS.name)
+    )
 
 
 def _refuse_same_file(inventory: PathLike, demand: PathLike) -> None:
@@ -153,6 +168,8 @@ def validate_files(
     lanes: PathLike | None = None,
     as_of: np.datetime64 | None = None,
     options: Mapping[str, FileOptions] | None = None,
+    mrsl: PathLike | None = None,
+    items: PathLike | None = None,
     **rules: Any,
 ) -> Inputs:
     """Check the input files with every rule a run applies: return them, or raise.
@@ -161,8 +178,11 @@ def validate_files(
     options that the rules need (``as_of``, ``rules`` such as ``prefer``) are
     checked as a run would.
     """
-    inputs = read_inputs(inventory, demand, lanes, options=options)
-    check_inputs(inputs.inventory, inputs.demand, inputs.lanes, as_of, **rules)
+    inputs = read_inputs(inventory, demand, lanes, options=options, mrsl=mrsl, items=items)
+    check_inputs(
+        inputs.inventory, inputs.demand, inputs.lanes, as_of,
+        mrsl=inputs.mrsl, items=inputs.items, **rules,
+    )  # fmt: skip
     return inputs
 
 
@@ -253,8 +273,7 @@ def _checked(
     locator: Locator,
 ) -> pd.DataFrame:
     """The canonical frame of a file that passed its table's rules, with its ``attrs``."""
-    values = {name: cells.values for name, cells in columns.items()}
-    frame = cells_.frame(table, values, checked.blank)
+    frame = cells_.frame(table, cells_.checked_values(columns), checked.blank)
     notices = ignored_notice(matched.ignored, file)
     if checked.blank.any():
         notices.append(
@@ -296,7 +315,9 @@ __all__ = [
     "read_demand",
     "read_inputs",
     "read_inventory",
+    "read_items",
     "read_lanes",
+    "read_mrsl",
     "read_table",
     "validate_files",
 ]

@@ -79,6 +79,8 @@ RUN_OPTIONS: Final[dict[str, Any]] = {
     "as_of": _date,
     "horizon_end": _date,
     "lanes": _text,
+    "mrsl": _text,
+    "items": _text,
     "engine": _choice(C.ENGINES),
     "solver": _choice(C.SOLVERS),
     "time_limit": _seconds,
@@ -86,7 +88,9 @@ RUN_OPTIONS: Final[dict[str, Any]] = {
     "prefer": _choice(C.PREFER),
     "strict": _flag,
 }
-_PATH_OPTIONS: Final = ("out", "lanes")
+# The tables a run may do without, each a path option too.
+OPTIONAL_TABLES: Final = (s.LANES.name, s.MRSL.name, s.ITEMS.name)
+_PATH_OPTIONS: Final = ("out", *OPTIONAL_TABLES)
 
 
 @dataclass(frozen=True)
@@ -99,15 +103,28 @@ class Scenario:
     description: str = ""
     files: dict[str, FileOptions] = field(default_factory=dict)  # table name -> conventions
 
+    def optional(self, name: str) -> Path | None:
+        """The file of an optional table (lanes, mrsl, items), if the run has one."""
+        value = self.options.get(name)
+        return None if value is None else Path(value)
+
     @property
     def lanes(self) -> Path | None:
-        value = self.options.get("lanes")
-        return None if value is None else Path(value)
+        return self.optional(s.LANES.name)
+
+    @property
+    def mrsl(self) -> Path | None:
+        return self.optional(s.MRSL.name)
+
+    @property
+    def items(self) -> Path | None:
+        return self.optional(s.ITEMS.name)
 
     @property
     def inputs(self) -> tuple[Path, ...]:
         """Every input file: outputs must never replace one of them."""
-        return (self.inventory, self.demand) + ((self.lanes,) if self.lanes else ())
+        optional = (self.optional(name) for name in OPTIONAL_TABLES)
+        return (self.inventory, self.demand, *(path for path in optional if path is not None))
 
 
 def load(folder: str | Path) -> Scenario:
@@ -137,8 +154,9 @@ def load(folder: str | Path) -> Scenario:
         file = given.pop("file", None)
         paths[name] = folder / file if file else _default_file(folder, name)
         files[name] = file_options(table, given, f"{path} [{name}]", in_file=True)
-    if "lanes" not in options and paths[s.LANES.name] is not None:
-        options["lanes"] = str(paths[s.LANES.name])
+    for name in OPTIONAL_TABLES:
+        if name not in options and paths[name] is not None:
+            options[name] = str(paths[name])
     return Scenario(
         inventory=_required(paths[s.INVENTORY.name], folder, s.INVENTORY.name),
         demand=_required(paths[s.DEMAND.name], folder, s.DEMAND.name),

@@ -32,6 +32,8 @@ class Kind(StrEnum):
     """A whole number >= 1 (priorities, lane ranks)."""
     MONEY = "money"
     """A finite number >= 0, any number of decimals."""
+    PERCENT = "percent"
+    """A share from 0 to 100, with or without a ``%`` sign."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Column:
     allow_empty: bool = False
     default: int | None = None
     minimum: int | None = None
+    # Days may be written with their unit: "270 days", "9 months" (30-day months), or as a
+    # share of the total shelf life, "75%".
+    units: bool = False
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -89,6 +94,10 @@ class Table:
     one_of: tuple[tuple[str, ...], ...] = ()
     unique: tuple[Unique, ...] = ()
     distinct: tuple[str, str] | None = None
+    # Columns of which a row fills at most one (two requirements on a line contradict),
+    # and whether every row must fill one of them.
+    exclusive: tuple[str, ...] = ()
+    one_per_row: bool = False
 
     def column(self, name: str) -> Column:
         """The column called ``name`` (canonical name)."""
@@ -101,6 +110,23 @@ class Table:
 # --- the tables ------------------------------------------------------------------
 _ITEM = Column(c.ITEM, Kind.TEXT, "the item code", required=True)
 _LOCATION = Column(c.LOCATION, Kind.TEXT, "the location")
+# Empty where a line carries no requirement of its own: the MRSL table may give it, else 0.
+_REQUIREMENT = Column(
+    c.REQUIREMENT,
+    Kind.DAYS,
+    "the shelf life requirement in days",
+    aliases=("shelf life requirement", "min remaining shelf life", "mrsl"),
+    allow_empty=True,
+    minimum=0,
+    units=True,
+)
+_REQUIREMENT_PCT = Column(
+    c.REQUIREMENT_PCT,
+    Kind.PERCENT,
+    "the shelf life requirement in percent of the total shelf life",
+    aliases=("requirement percent", "mrsl percent", "mrsl pct"),
+    allow_empty=True,
+)
 
 INVENTORY: Final = Table(
     name="inventory",
@@ -129,6 +155,13 @@ INVENTORY: Final = Table(
         ),
         Column(c.AVAILABLE_DATE, Kind.DATE, "the date the lot can ship", allow_empty=True),
         Column(c.UNIT_COST, Kind.MONEY, "the unit cost", allow_empty=True),
+        Column(
+            c.PRODUCTION_DATE,
+            Kind.DATE,
+            "the production date",
+            aliases=("manufacturing date", "date of manufacture"),
+            allow_empty=True,
+        ),
     ),
     one_of=((c.SHELF_LIFE, c.EXPIRY_DATE),),
     unique=(
@@ -147,15 +180,8 @@ DEMAND: Final = Table(
         _ITEM,
         _LOCATION,
         Column(c.CUSTOMER, Kind.TEXT, "the customer", allow_empty=True),
-        Column(
-            c.REQUIREMENT,
-            Kind.DAYS,
-            "the shelf life requirement in days",
-            aliases=("shelf life requirement", "min remaining shelf life", "mrsl"),
-            allow_empty=True,
-            default=0,
-            minimum=0,
-        ),
+        _REQUIREMENT,
+        _REQUIREMENT_PCT,
         Column(
             c.DUE_DATE,
             Kind.DATE,
@@ -172,6 +198,7 @@ DEMAND: Final = Table(
         ),
     ),
     unique=(Unique((c.ID,), Code.DUPLICATE_ID, "every demand line needs its own id"),),
+    exclusive=(c.REQUIREMENT, c.REQUIREMENT_PCT),
 )
 
 LANES: Final = Table(
@@ -199,4 +226,45 @@ LANES: Final = Table(
     distinct=(c.FROM_LOCATION, c.TO_LOCATION),
 )
 
-TABLES: Final = (INVENTORY, DEMAND, LANES)
+# Customer MRSL agreements, as SAP and WMS systems keep them: a requirement per customer,
+# item or item group, for the demand lines that carry none of their own.
+MRSL: Final = Table(
+    name="mrsl",
+    columns=(
+        Column(c.CUSTOMER, Kind.TEXT, "the customer", allow_empty=True),
+        Column(c.ITEM, Kind.TEXT, "the item code", allow_empty=True),
+        Column(c.ITEM_GROUP, Kind.TEXT, "the item group", allow_empty=True),
+        _REQUIREMENT,
+        _REQUIREMENT_PCT,
+    ),
+    one_of=((c.REQUIREMENT, c.REQUIREMENT_PCT),),
+    unique=(
+        Unique(
+            (c.CUSTOMER, c.ITEM, c.ITEM_GROUP),
+            Code.DUPLICATE_MRSL,
+            "keep one requirement per customer, item and item group",
+        ),
+    ),
+    exclusive=(c.REQUIREMENT, c.REQUIREMENT_PCT),
+    one_per_row=True,
+)
+
+# Item master data: the total shelf life a percentage requirement is a share of.
+ITEMS: Final = Table(
+    name="items",
+    columns=(
+        _ITEM,
+        Column(c.ITEM_GROUP, Kind.TEXT, "the item group", allow_empty=True),
+        Column(
+            c.TOTAL_SHELF_LIFE,
+            Kind.DAYS,
+            "the total shelf life in days",
+            aliases=("shelf life total", "total shelf life days"),
+            allow_empty=True,
+            minimum=1,
+        ),
+    ),
+    unique=(Unique((c.ITEM,), Code.DUPLICATE_ITEM, "keep one row per item"),),
+)
+
+TABLES: Final = (INVENTORY, DEMAND, LANES, MRSL, ITEMS)

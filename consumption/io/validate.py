@@ -17,9 +17,10 @@ Three kinds of rules:
 * rules across the tables of one run (every quantity exact in the scaled
   unit both files need, dates within reach of ``as_of``): :func:`check_run`.
 
-:func:`check_inputs` is the entry point for ``allocate``: frames read by
-:mod:`consumption.io.read` passed the first two kinds when they were read
-(their ``attrs`` say so), frames built in code pass them here.
+:func:`consumption.io.prepare.check_inputs` applies them all to the tables of
+a run: frames read by :mod:`consumption.io.read` passed the first two kinds
+when they were read (their ``attrs`` say so), frames built in code pass them
+there.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ def _rule_breaks(column: Column, cells: Cells) -> list[tuple[Code, np.ndarray]]:
     masks.append((unreadable, cells.unreadable))
     if cells.ambiguous is not None:
         masks.append((Code.AMBIGUOUS_NUMBER, cells.ambiguous))
+    if cells.percent is not None:
+        masks.append((Code.BAD_PERCENT, (cells.percent < 0) | (cells.percent > 100)))
     if column.kind is Kind.DATE:
         masks.append((Code.DATE_OUT_OF_RANGE, _out_of_range(cells.values)))
     elif column.kind is not Kind.TEXT:
@@ -144,7 +147,9 @@ def _number_rules(column: Column, cells: Cells) -> list[tuple[Code, np.ndarray]]
     """Finite; whole for days and ranks; within bounds; at most 6 decimals for quantities."""
     values = cells.values
     finite = np.isfinite(values)
-    masks = [(Code.NOT_FINITE, ~finite & ~cells.empty & ~cells.unreadable)]
+    # A share of the total shelf life ("75%") has no days yet: its own rule checks it.
+    shares = np.zeros(len(values), bool) if cells.percent is None else ~np.isnan(cells.percent)
+    masks = [(Code.NOT_FINITE, ~finite & ~cells.empty & ~cells.unreadable & ~shares)]
     if column.kind in (Kind.DAYS, Kind.POSITIVE_INTEGER):
         masks.append((Code.NOT_AN_INTEGER, finite & (values != np.floor(values))))
     low = minimum(column)
@@ -173,6 +178,7 @@ def maximum(column: Column) -> float | None:
         Kind.QUANTITY: c.MAX_QTY,
         Kind.DAYS: c.MAX_DAYS,
         Kind.POSITIVE_INTEGER: c.MAX_POSITIVE_INTEGER,
+        Kind.PERCENT: 100,
     }
     return limits.get(column.kind)
 
@@ -277,9 +283,14 @@ def explain(
     if code == Code.NOT_FINITE:
         return code, f"{what} must be a finite number: write the actual value"
     if code == Code.NOT_AN_INTEGER:
-        number = float(text)
+        try:
+            number = float(text)
+        except ValueError:  # written with a unit: "1.25 months" is 37.5 days
+            return code, f"{what} must come to a whole number of days: write it in days"
         low, high = int(np.floor(number)), int(np.ceil(number))
         return code, f"{what} must be a whole number: write {low} or {high}"
+    if code == Code.BAD_PERCENT:
+        return code, f"{what} as a share of the total shelf life must be from 0% to 100%"
     if code == Code.NEGATIVE:
         return code, f"{what} cannot be negative: write 0 or more"
     if code == Code.NOT_POSITIVE:
@@ -391,6 +402,40 @@ def _row_rules(table: Table, columns: dict[str, Cells], blank: np.ndarray) -> li
             findings += _duplicates(table, unique.code, unique.fix, keys, columns, blank)
     if table.distinct is not None and set(table.distinct) <= columns.keys():
         findings += _same_on_both_sides(table.distinct, columns, blank)
+    if table.exclusive:
+        findings += _exclusive(table, columns, blank)
+    return findings
+
+
+def _exclusive(table: Table, columns: dict[str, Cells], blank: np.ndarray) -> list[Finding]:
+    """At most one of ``table.exclusive`` per row (and one at least, if the table says so)."""
+    present = [name for name in table.exclusive if name in columns]
+    if not present:
+        return []
+    filled = np.zeros(len(blank), np.int64)
+    for name in present:
+        filled += ~columns[name].empty
+    names = " and ".join(table.exclusive)
+    findings = []
+    for code, mask, message in (
+        (
+            Code.TWO_REQUIREMENTS,
+            (filled > 1) & ~blank,
+            f"this row gives both {names}: keep the one that holds",
+        ),
+        (
+            Code.NO_REQUIREMENT,
+            (filled == 0) & ~blank if table.one_per_row else np.zeros(len(blank), bool),
+            f"this row gives no requirement: fill in {' or '.join(table.exclusive)}",
+        ),
+    ):
+        rows = np.flatnonzero(mask)
+        shown = present[-1]
+        for row in rows[: c.MAX_PROBLEMS]:
+            value = columns[shown].written(np.array([row]))[0]
+            findings.append(Finding(int(row), code, shown, value, message))
+        if len(rows) > c.MAX_PROBLEMS:
+            findings[-1].hidden = len(rows) - c.MAX_PROBLEMS
     return findings
 
 
@@ -448,58 +493,6 @@ def _same_on_both_sides(
 # --- rules across the tables of a run ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """The checked tables of one run, in canonical form, and what the checks decided.
-
-    ``decimals`` is the scale every quantity of the run is held in (units of
-    ``10**-decimals``); ``notices`` are harmless findings (skipped empty rows).
-    """
-
-    inventory: pd.DataFrame
-    demand: pd.DataFrame
-    lanes: pd.DataFrame | None
-    decimals: int
-    notices: tuple[str, ...] = ()
-
-
-def check_inputs(
-    inventory: pd.DataFrame,
-    demand: pd.DataFrame,
-    lanes: pd.DataFrame | None,
-    as_of: np.datetime64 | None,
-    prefer: str | None = None,
-) -> Inputs:
-    """Check the tables of one run with every rule; raise one ``InputError`` for them all.
-
-    Frames read by ``read_inventory`` and its kin passed the table rules when
-    they were read; frames built in code pass them here and come back in the
-    same canonical form. ``prefer`` (``expiry`` or ``shelf_life``) says which of
-    the two wins when an inventory gives both and they disagree.
-    """
-    tables = [(s.INVENTORY, inventory), (s.DEMAND, demand)]
-    if lanes is not None:
-        tables.append((s.LANES, lanes))
-    frames: list[pd.DataFrame] = []
-    problems: list[Problem] = []
-    notices: list[str] = []
-    uncounted = 0
-    for table, given in tables:
-        checked, found, beyond, notes = _checked_frame(table, given)
-        frames.append(checked)
-        problems += found
-        uncounted += beyond
-        notices += notes
-    if problems:
-        raise _error(problems, uncounted)
-    frames[0] = _preferred(frames[0], prefer)
-    run = [(table, frame) for (table, _), frame in zip(tables, frames, strict=True)]
-    decimals = check_run(run, as_of, prefer)
-    return Inputs(
-        frames[0], frames[1], frames[2] if lanes is not None else None, decimals, tuple(notices)
-    )
-
-
 def is_validated(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` is the frame a reader checked, with as many rows as it had then."""
     mark = frame.attrs.get(ATTR_VALIDATED)
@@ -517,7 +510,7 @@ def _mark(frame: pd.DataFrame) -> dict[str, Any]:
     return {"rows": len(frame), "columns": [str(name) for name in frame.columns]}
 
 
-def _checked_frame(
+def checked_frame(
     table: Table, given: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[Problem], int, list[str]]:
     """A table in canonical form, the problems of its table rules and how many more there
@@ -536,11 +529,7 @@ def _checked_frame(
     checked = check_table(table, columns, len(given))
     if checked.findings:
         return given, locator.problems(checked.findings), hidden(checked.findings), []
-    values = {
-        name: cells.kept if cells.kept is not None else cells.values
-        for name, cells in columns.items()
-    }
-    frame = cells_.frame(table, values, checked.blank)
+    frame = cells_.frame(table, cells_.checked_values(columns), checked.blank)
     notices = []
     kept = None
     if checked.blank.any():
@@ -570,20 +559,6 @@ def _missing_columns(table: Table, frame: pd.DataFrame) -> list[Problem]:
     ]
 
 
-def _preferred(inventory: pd.DataFrame, prefer: str | None) -> pd.DataFrame:
-    """The inventory with the losing one of shelf life and expiry date left out."""
-    if prefer is not None and prefer not in c.PREFER:
-        raise UsageError(f"{option('prefer')} must be {' or '.join(c.PREFER)}, not {prefer!r}")
-    both = {c.SHELF_LIFE, c.EXPIRY_DATE} <= set(inventory.columns)
-    if not both or prefer is None:
-        return inventory
-    dropped = c.SHELF_LIFE if prefer == c.PREFER_EXPIRY else c.EXPIRY_DATE
-    kept = inventory.drop(columns=[dropped])
-    kept.attrs = dict(inventory.attrs)
-    mark_validated(kept, locate(inventory, s.INVENTORY))
-    return kept
-
-
 def check_run(
     tables: list[tuple[Table, pd.DataFrame]],
     as_of: np.datetime64 | None,
@@ -608,7 +583,7 @@ def check_run(
     for table, frame in quantities:
         problems += _exact_in_scale(table, frame, decimals)
     if problems:
-        raise _error(problems, uncounted)
+        raise error(problems, uncounted)
     return decimals
 
 
@@ -781,7 +756,7 @@ def hidden(findings: list[Finding]) -> int:
     return sum(f.hidden for f in findings)
 
 
-def _error(problems: list[Problem], truncated: int = 0) -> InputError:
+def error(problems: list[Problem], truncated: int = 0) -> InputError:
     shown = problems[: c.MAX_PROBLEMS]
     return InputError(shown, truncated=truncated + len(problems) - len(shown))
 

@@ -80,8 +80,10 @@ def compare(
     time_limit: float | None = None,
     progress: bool | None = None,
     prefer: str | None = None,
+    mrsl: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
 ) -> Comparison:
-    """Run the greedy and the LP on the same input and compare them.
+    """Run the greedy and the LP on the same input and compare them (options as ``allocate``).
 
     >>> inv = pd.DataFrame({"item": ["A"] * 3, "lot": ["1234", "5678", "9876"],
     ...                     "qty": [500, 600, 7000], "shelf_life": [190, 211, 345]})
@@ -90,7 +92,8 @@ def compare(
     True
     """
     plan: dict[str, Any] = {
-        "as_of": as_of, "order": order, "horizon_end": horizon_end, "prefer": prefer
+        "as_of": as_of, "order": order, "horizon_end": horizon_end, "prefer": prefer,
+        "mrsl": mrsl, "items": items,
     }  # fmt: skip
     greedy = allocate(inventory, demand, lanes, **plan)
     lp = allocate(

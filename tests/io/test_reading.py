@@ -19,6 +19,7 @@ from support.strategies import CSV_LINES, HEADERS
 
 from consumption import constants as c
 from consumption.errors import Code, InputError
+from consumption.io.prepare import check_inputs
 from consumption.io.read import (
     read_demand,
     read_inputs,
@@ -166,7 +167,7 @@ def test_header_only_files_give_empty_frames(tmp_path: Path) -> None:
     assert inventory[c.SHELF_LIFE].dtype == np.int64
     demand = read_demand(write(tmp_path, "item,qty\n\n", "demand.csv"))
     assert len(demand) == 0
-    assert list(demand.columns) == [c.ITEM, c.REQUIREMENT, c.QTY]
+    assert list(demand.columns) == [c.ITEM, c.QTY]  # requirement: none given, see requirements
 
 
 def test_demand_defaults_requirement_and_priority(tmp_path: Path) -> None:
@@ -176,15 +177,21 @@ def test_demand_defaults_requirement_and_priority(tmp_path: Path) -> None:
     assert list(frame.columns) == [
         c.ID, c.ITEM, c.LOCATION, c.CUSTOMER, c.REQUIREMENT, c.DUE_DATE, c.PRIORITY, c.QTY,
     ]  # fmt: skip
-    assert frame[c.REQUIREMENT].tolist() == [0, 90]
-    assert frame[c.REQUIREMENT].dtype == np.int64
+    # An empty requirement is none given (an MRSL table may give it); a run reads it as 0.
+    assert str(frame[c.REQUIREMENT].dtype) == "Int64"
+    assert frame[c.REQUIREMENT].isna().tolist() == [True, False]
+    stock = pd.DataFrame({"item": ["A"], "location": ["W1"], "lot": ["1"], "qty": [9]})
+    stock["shelf_life"] = 100
+    run = check_inputs(stock, frame, None, np.datetime64("2026-03-01"))
+    assert run.demand[c.REQUIREMENT].tolist() == [0, 90]
+    assert run.demand[c.REQUIREMENT].dtype == np.int64
     assert str(frame[c.PRIORITY].dtype) == "Int64"
     assert frame[c.PRIORITY].isna().tolist() == [True, False]
     assert frame[c.PRIORITY].iloc[1] == 2
     assert frame[c.CUSTOMER].tolist() == ["", "Shop"]
     assert frame[c.DUE_DATE].tolist() == [pd.Timestamp("2026-03-31"), pd.Timestamp("2026-04-01")]
     without = read_demand(write(tmp_path, "item,qty\nA,5\n", "plain.csv"))
-    assert without[c.REQUIREMENT].tolist() == [0]
+    assert c.REQUIREMENT not in without.columns
 
 
 def test_dates_and_costs(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import consumption
 from consumption.errors import Code, InputError, Problem
+from consumption.io.prepare import check_inputs
 from consumption.io.read import read_inputs
-from consumption.io.validate import check_inputs, is_validated
+from consumption.io.validate import is_validated
 
 INVENTORY_HEADER = "item,location,lot,qty,shelf_life"
 DEMAND_HEADER = "id,item,qty,requirement,priority"
