@@ -17,9 +17,15 @@ from typing import Any
 
 from consumption import constants as C
 from consumption.api import allocate, check
-from consumption.errors import ConsumptionError, InputError, UsageError, command_line
+from consumption.errors import (
+    ConsumptionError,
+    InputError,
+    StrictStopError,
+    UsageError,
+    command_line,
+)
 from consumption.io import scenario as scenario_files
-from consumption.io.read import Inputs, read_inputs
+from consumption.io.read import Inputs, read_inputs, read_table
 from consumption.outputs import terminal
 
 Say = Callable[[str], None]
@@ -296,12 +302,28 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "by linear programming",
     )
     _solver_options(run)
+    cluster = run.add_argument_group(
+        "on a Dask cluster (the cluster extra)",
+        "INVENTORY and DEMAND may then be folders or patterns of Parquet or CSV parts; "
+        "the outputs are Parquet datasets (lots/, allocations/, demand/, expiry_risk/)",
+    )
+    cluster.add_argument(
+        "--workers", type=int, metavar="N", help="run on a cluster of N worker processes here"
+    )
+    cluster.add_argument(
+        "--cluster", metavar="ADDRESS", help="run on the scheduler at ADDRESS (tcp://host:8786)"
+    )
+    cluster.add_argument(
+        "--partitions", type=int, metavar="N", help="item partitions (default: 2 per worker)"
+    )
     run.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     found = _scenario(args)
     say = _say(args)
+    if found.options.get("workers") or found.options.get("cluster"):
+        return _run_on_cluster(found, args, say)
     inputs = _read(found, args)
     options = found.options
     formats = _formats(options)
@@ -382,6 +404,44 @@ def _compare(args: argparse.Namespace) -> int:
     say(terminal.comparison_text(result.report))
     _lp_notices(lambda _: None, result.lp.summary["lp"])  # the warning only, on stderr
     say(terminal.compared_text(out))
+    return C.EXIT_OK
+
+
+def _run_on_cluster(found: scenario_files.Scenario, args: argparse.Namespace, say: Say) -> int:
+    """``run`` over Dask workers: the same options, outputs as Parquet datasets."""
+    from consumption.cluster import run as cluster
+
+    options = found.options
+    if options.get("workers") is not None and options.get("cluster") is not None:
+        raise UsageError("give --workers (a cluster here) or --cluster (a scheduler), not both")
+    if _formats(options) or options.get("anaplan"):
+        raise UsageError("--format and --anaplan are not offered on a cluster yet: run without it")
+    tables = {
+        name: read_table(path, scenario_files.TABLES[name], options=found.files.get(name))
+        for name, path in (("lanes", found.lanes), ("mrsl", found.mrsl), ("items", found.items))
+        if path is not None
+    }
+    plan = cluster.Plan(
+        as_of=options.get("as_of"), order=options.get("order", C.ORDER_REQUIREMENT),
+        engine=options.get("engine") or C.ENGINE_GREEDY, horizon_end=options.get("horizon_end"),
+        prefer=options.get("prefer"), solver=options.get("solver"),
+        time_limit=options.get("time_limit"), lanes=tables.get("lanes"),
+        mrsl=tables.get("mrsl"), items=tables.get("items"),
+    )  # fmt: skip
+    out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
+    strict = bool(options.get("strict"))
+    try:
+        with cluster.connect(options.get("cluster"), options.get("workers")) as client:
+            summary = cluster.run(
+                found.inventory, found.demand, out, client, plan=plan, options=found.files,
+                partitions=options.get("partitions"), protected=found.inputs, strict=strict,
+            )  # fmt: skip
+    except StrictStopError as stop:
+        return C.EXIT_WARNINGS if _warned(stop.warnings, options) else C.EXIT_OK
+    _warned(summary["warnings"], {})
+    say(terminal.summary_text(summary))
+    written = [out / name for name in sorted(os.listdir(out)) if not name.startswith(".")]
+    say(terminal.written_text(written, out))
     return C.EXIT_OK
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 # Who reads the messages: Python callers know ``as_of=``, the command line ``--as-of``.
 _SPELLING: ContextVar[str] = ContextVar("option_spelling", default="python")
@@ -171,6 +172,21 @@ class UsageError(ConsumptionError):
 
 class MissingDependencyError(UsageError):
     """An optional feature needs a package that is not installed; the message says which extra."""
+
+
+class StrictStopError(ConsumptionError):
+    """The run warned and ``strict`` asked to stop: nothing was written."""
+
+    def __init__(self, warnings: list[dict[str, str]]) -> None:
+        self.warnings = list(warnings)
+        super().__init__("; ".join(w["message"] for w in self.warnings))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.warnings,))
+
+
+class PartitionError(ConsumptionError):
+    """A partition of a cluster run failed for a reason other than its input; names its items."""
 
 
 class InvariantError(ConsumptionError):

@@ -65,6 +65,11 @@ def _flag(value: Any) -> str | None:
     return None if isinstance(value, bool) else "true or false"
 
 
+def _count(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return None if ok else "a whole number from 1"
+
+
 def _seconds(value: Any) -> str | None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     return None if ok else "a number of seconds above 0"
@@ -87,7 +92,12 @@ RUN_OPTIONS: Final[dict[str, Any]] = {
     "anaplan": _flag,
     "prefer": _choice(C.PREFER),
     "strict": _flag,
+    "workers": _count,
+    "cluster": _text,
+    "partitions": _count,
 }
+# [cluster] in scenario.toml: its keys, as the run options they set.
+CLUSTER_KEYS: Final = {"workers": "workers", "address": "cluster", "partitions": "partitions"}
 # The tables a run may do without, each a path option too.
 OPTIONAL_TABLES: Final = (s.LANES.name, s.MRSL.name, s.ITEMS.name)
 _PATH_OPTIONS: Final = ("out", *OPTIONAL_TABLES)
@@ -136,7 +146,7 @@ def load(folder: str | Path) -> Scenario:
     folder = Path(folder)
     path = folder / SCENARIO_FILE
     config = _read_toml(path)
-    known = {"description", "run", *TABLES}
+    known = {"description", "run", "cluster", *TABLES}
     unknown = sorted(set(config) - known)
     if unknown:
         raise UsageError(
@@ -144,6 +154,7 @@ def load(folder: str | Path) -> Scenario:
             f"and [{'], ['.join(TABLES)}] tables"
         )
     options = run_options(config.get("run", {}), f"{path} [run]")
+    options |= _cluster_options(config.get("cluster", {}), f"{path} [cluster]")
     for key in _PATH_OPTIONS:  # paths in scenario.toml are relative to its folder
         if options.get(key) is not None:
             options[key] = str(folder / options[key])
@@ -179,6 +190,23 @@ def run_options(given: Any, where: str) -> dict[str, Any]:
         if wanted is not None:
             raise UsageError(f"{where}: {key} = {value!r} is not accepted; it must be {wanted}")
     return dict(given)
+
+
+def _cluster_options(given: Any, where: str) -> dict[str, Any]:
+    """``[cluster]``: ``workers`` for a cluster on this machine, or a scheduler ``address``."""
+    if not isinstance(given, dict):
+        raise UsageError(f"{where} must be a table of options")
+    unknown = sorted(set(given) - set(CLUSTER_KEYS))
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; accepted: {', '.join(CLUSTER_KEYS)}"
+        )
+    renamed = {CLUSTER_KEYS[key]: value for key, value in given.items()}
+    for key, value in renamed.items():
+        wanted = RUN_OPTIONS[key](value)
+        if wanted is not None:
+            raise UsageError(f"{where}: {key} = {value!r} is not accepted; it must be {wanted}")
+    return renamed
 
 
 def _table(given: Any, where: str) -> dict[str, Any]:

@@ -54,6 +54,9 @@ OTHER = "\x00other\x00"
 # Frames that passed the table rules when they were read carry this in ``attrs``.
 ATTR_VALIDATED = "validated"
 ATTR_LOCATOR = "locator"
+# A frame built in code from rows of files (a cluster partition) may say where each row came
+# from: a Locator under this key names those places instead of the frame's own rows.
+ATTR_ROWS = "rows_from"
 _EXACT_FLOAT_LIMIT = 2**53  # beyond it a float no longer holds every integer
 _SUM_LIMIT = 2**62  # prefix sums of scaled quantities must stay inside int64
 
@@ -517,7 +520,8 @@ def checked_frame(
     are beyond the cap, and its notices (nothing to check for a frame read and checked)."""
     if is_validated(given):
         return given, [], 0, []
-    locator = FrameLocator(table)
+    rows_from = given.attrs.get(ATTR_ROWS)
+    locator: Locator = rows_from if rows_from is not None else FrameLocator(table)
     missing = _missing_columns(table, given)
     if missing:
         return given, missing, 0, []
@@ -537,7 +541,10 @@ def checked_frame(
         warnings.warn(notice, stacklevel=4)
         notices.append(notice)
         kept = np.flatnonzero(~checked.blank)
-    mark_validated(frame, FrameLocator(table, kept))
+    # Rows from files keep their places; the check left no empty row out of such a frame.
+    mark_validated(
+        frame, rows_from if rows_from is not None and kept is None else FrameLocator(table, kept)
+    )
     return frame, [], 0, notices
 
 
