@@ -464,8 +464,8 @@ def test_missing_config_and_missing_export_exit_2(tmp_path: Path, capsys) -> Non
     assert "no such configuration file" in capsys.readouterr().err
     config = tmp_path / "a.toml"
     config.write_text(
-        '[anaplan]\nworkspace = "w"\nmodel = "m"\nauth = "basic"\n'
-        '[[anaplan.load]]\nimport_id = "1"\n'
+        f'[anaplan]\nworkspace = "{WORKSPACE}"\nmodel = "{MODEL}"\nauth = "basic"\n'
+        '[[anaplan.load]]\nimport_id = "112000000001"\n'
     )
     assert main(["push", str(tmp_path), "--config", str(config)]) == 2
     assert "holds no Anaplan export; run 'consumption run ... --anaplan' first" in (
