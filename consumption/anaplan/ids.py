@@ -101,9 +101,8 @@ def shown(value: object, limit: int = 40) -> str:
     """A short, printable form of a value the API gave: quoted, control characters
     escaped, at most ``limit`` characters of it.
 
-    >>> shown("a\\nb"), shown("x" * 50, limit=5)
-    ("'a\\\\nb'", "'xxxx…'")
+    >>> shown("a\\nb"), shown(0), shown("x" * 50, limit=5)
+    ("'a\\\\nb'", '0', "'xxx…")
     """
-    text = value if isinstance(value, str) else repr(value)
-    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(clipped)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
