@@ -52,7 +52,8 @@ _TOKEN_TEXT: Final = re.compile(r"[\x21-\x7e]+")
 Warn = Callable[[str], None]
 
 
-def _stderr(text: str) -> None:
+def warn_on_stderr(text: str) -> None:
+    """Where warnings go when the caller names no other place."""
     print(f"warning: {text}", file=sys.stderr)
 
 
@@ -104,7 +105,9 @@ def _ask_passphrase(path: Path) -> bytes:
 
 
 def load_private_key(
-    path: str | Path, passphrase: Callable[[Path], bytes] = _ask_passphrase, warn: Warn = _stderr
+    path: str | Path,
+    passphrase: Callable[[Path], bytes] = _ask_passphrase,
+    warn: Warn = warn_on_stderr,
 ) -> rsa.RSAPrivateKey:
     """An RSA private key from a PEM file, decrypted when it is encrypted; ``warn`` is
     told when others than its owner may read the file."""
@@ -192,7 +195,7 @@ class CertificateAuth:
         certificate: str | Path,
         private_key: str | Path,
         payload_format: str = FORMAT_V2,
-        warn: Warn = _stderr,
+        warn: Warn = warn_on_stderr,
     ) -> CertificateAuth:
         cert = load_certificate(certificate)
         key = load_private_key(private_key, warn=warn)

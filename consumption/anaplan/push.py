@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from typing import Any, Final
 
 from consumption import constants as C
 from consumption.anaplan import ids
-from consumption.anaplan.auth import BasicAuth, CertificateAuth
+from consumption.anaplan.auth import BasicAuth, CertificateAuth, Warn, warn_on_stderr
 from consumption.anaplan.client import BulkClient
 from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig
 from consumption.anaplan.http import Scrub
@@ -69,12 +68,6 @@ _ROWS: Final = re.compile(
 )
 # Dump names: made only of checked IDs (see BulkClient.dumps).
 _DUMP_NAME: Final = re.compile(r"(import|process)(-[0-9A-Fa-f]+){2,3}\.csv")
-
-Warn = Callable[[str], None]
-
-
-def _stderr(text: str) -> None:
-    print(f"warning: {text}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -138,7 +131,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def make_auth(config: PushConfig, warn: Warn = _stderr) -> CertificateAuth | BasicAuth:
+def make_auth(config: PushConfig, warn: Warn = warn_on_stderr) -> CertificateAuth | BasicAuth:
     """The configured authentication, its files read and checked before any request."""
     if config.auth == AUTH_BASIC:
         return BasicAuth.from_environment()
@@ -195,7 +188,7 @@ def push(
     config: PushConfig,
     say: Callable[[str], None] = print,
     auth: CertificateAuth | BasicAuth | None = None,
-    warn: Warn = _stderr,
+    warn: Warn = warn_on_stderr,
 ) -> list[LoadReport]:
     """Upload and run every load of ``config`` in order; raise on the first failed task.
 
