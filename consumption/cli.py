@@ -499,7 +499,10 @@ def _push(args: argparse.Namespace) -> int:
 
     settings = config.load(args.config)
     say = _say(args)
-    reports = push.push(Path(args.out), settings, say=say)
+    # Warnings (plain HTTP, a key others may read) are printed even with --quiet.
+    reports = push.push(
+        Path(args.out), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
+    )
     say(terminal.pushed_text(len(reports), settings.model))
     return C.EXIT_OK
 

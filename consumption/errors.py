@@ -227,3 +227,8 @@ class AnaplanTaskError(ConsumptionError):
 
 class ExportChangedError(ConsumptionError):
     """An Anaplan export changed since it was written, or is not of the folder's current run."""
+
+
+class AnaplanModelError(ConsumptionError):
+    """The model is not set up to take the export as it is (a file with another encoding
+    or separator than the export's); the message says what to change in Anaplan."""

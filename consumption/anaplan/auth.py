@@ -6,15 +6,21 @@ big-endian epoch seconds, so a captured payload cannot be replayed later; v1
 is 100 random bytes. A fresh message is signed for every authentication.
 
 Secrets (password, passphrase, private key, token) never leave this module
-in a message: errors name files and settings, never their contents.
+in a message: errors name files and settings, never their contents. A token
+that could not be sent as a header as it is (a line break, a blank) is
+refused: put into a header, it would be sent as two, or refused by requests
+with the token in its message.
 """
 
 from __future__ import annotations
 
 import base64
 import getpass
+import math
 import os
+import re
 import secrets
+import stat
 import struct
 import sys
 import time
@@ -40,6 +46,15 @@ TIMESTAMP_BYTES: Final = 8
 PASSPHRASE_ENV: Final = "ANAPLAN_KEY_PASSPHRASE"
 USER_ENV: Final = "ANAPLAN_USER"
 PASSWORD_ENV: Final = "ANAPLAN_PASSWORD"
+# What a token may hold to go into a header unchanged: visible ASCII, no blanks.
+_TOKEN_TEXT: Final = re.compile(r"[\x21-\x7e]+")
+
+Warn = Callable[[str], None]
+
+
+def warn_on_stderr(text: str) -> None:
+    """Where warnings go when the caller names no other place."""
+    print(f"warning: {text}", file=sys.stderr)
 
 
 def message(payload_format: str = FORMAT_V2, now: float | None = None) -> bytes:
@@ -90,11 +105,17 @@ def _ask_passphrase(path: Path) -> bytes:
 
 
 def load_private_key(
-    path: str | Path, passphrase: Callable[[Path], bytes] = _ask_passphrase
+    path: str | Path,
+    passphrase: Callable[[Path], bytes] = _ask_passphrase,
+    warn: Warn = warn_on_stderr,
 ) -> rsa.RSAPrivateKey:
-    """An RSA private key from a PEM file, decrypted when it is encrypted."""
+    """An RSA private key from a PEM file, decrypted when it is encrypted; ``warn`` is
+    told when others than its owner may read the file."""
     path = Path(path)
     data = _read(path, "private key")
+    exposed = key_exposure(path)
+    if exposed:
+        warn(exposed)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:  # encrypted: only now is a passphrase needed
@@ -113,6 +134,26 @@ def load_private_key(
     if not isinstance(key, rsa.RSAPrivateKey):
         raise UsageError(f"{path} is not an RSA key; Anaplan certificates use RSA keys")
     return key
+
+
+def key_exposure(path: Path) -> str | None:
+    """What is wrong with a key file that its group or others may read or change (POSIX).
+
+    Such a key is still used (refusing it could stop a scheduled push for a
+    reason that changes nothing loaded), but said so, with the fix.
+    """
+    if os.name != "posix":
+        return None  # Windows permissions are ACLs, not these bits
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # reading it reports the problem
+    if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return None
+    return (
+        f"the private key {path} may be read or changed by others than its owner "
+        f"(mode {stat.filemode(mode)}); run: chmod 600 {path}"
+    )
 
 
 def load_certificate(path: str | Path) -> x509.Certificate:
@@ -150,10 +191,14 @@ class CertificateAuth:
 
     @classmethod
     def from_files(
-        cls, certificate: str | Path, private_key: str | Path, payload_format: str = FORMAT_V2
+        cls,
+        certificate: str | Path,
+        private_key: str | Path,
+        payload_format: str = FORMAT_V2,
+        warn: Warn = warn_on_stderr,
     ) -> CertificateAuth:
         cert = load_certificate(certificate)
-        key = load_private_key(private_key)
+        key = load_private_key(private_key, warn=warn)
         public = cert.public_key()
         if (
             not isinstance(public, rsa.RSAPublicKey)
@@ -173,6 +218,10 @@ class CertificateAuth:
         """Headers and JSON body of one authentication request."""
         headers = {"Authorization": certificate_header(self.certificate)}
         return headers, payload(self.key, self.payload_format)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What a server must not see echoed back: the key never leaves this process."""
+        return ()
 
     def __repr__(self) -> str:
         return f"CertificateAuth({self.certificate.subject.rfc4514_string()})"
@@ -195,8 +244,16 @@ class BasicAuth:
         return cls(user, password)
 
     def request(self) -> tuple[dict[str, str], dict[str, str] | None]:
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
-        return {"Authorization": f"Basic {token}"}, None
+        return {"Authorization": f"Basic {self._encoded}"}, None
+
+    def secrets(self) -> tuple[str, ...]:
+        """What a server could echo back and must never be shown: the user, the
+        password, and both as the header sends them."""
+        return self.user, self.password, self._encoded
+
+    @property
+    def _encoded(self) -> str:
+        return base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
 
     def __repr__(self) -> str:
         return f"BasicAuth({self.user})"
@@ -214,11 +271,20 @@ class Token:
         """Read ``tokenInfo`` of an authenticate or refresh answer."""
         try:
             info = body["tokenInfo"]
-            return cls(str(info["tokenValue"]), float(info["expiresAt"]) / 1000.0)
+            value, expires_at = info["tokenValue"], float(info["expiresAt"]) / 1000.0
         except (KeyError, TypeError, ValueError) as error:
             raise AnaplanAuthError(
                 "the authentication service answered without a token (no tokenInfo)"
             ) from error
+        if not math.isfinite(expires_at):  # NaN would never look due for a refresh
+            raise AnaplanAuthError("the authentication service answered a token without expiry")
+        if not isinstance(value, str) or not _TOKEN_TEXT.fullmatch(value):
+            raise AnaplanAuthError(
+                "the authentication service answered a token that cannot be sent in a "
+                "header (blanks, line breaks or characters outside printable ASCII); "
+                "nothing was sent with it: check auth_url"
+            )
+        return cls(value, expires_at)
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
         return self.expires_at - (time.time() if now is None else now) <= seconds

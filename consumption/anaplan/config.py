@@ -2,17 +2,23 @@
 
 Every problem is a :class:`AnaplanConfigError` (exit code 2) that names the
 file, the key and the fix; secrets are never read from this file, only from
-the environment.
+the environment. IDs must have the shape of their kind (:mod:`.ids`): a
+file ID where an import ID belongs is refused here rather than by the API.
+Credentials travel only over HTTPS, or plain HTTP to a loopback address,
+unless ``allow_insecure_http = true`` says otherwise.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from consumption import constants as C
+from consumption.anaplan import ids
 from consumption.errors import AnaplanConfigError
 
 PAYLOAD_FORMATS: Final = C.ANAPLAN_PAYLOAD_FORMATS  # certificate auth messages
@@ -39,6 +45,14 @@ class Load:
     file_id: str | None = None
     import_id: str | None = None
     process_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # load() refuses these with the file's name first; this holds for a Load made
+        # in code too, so no ID of another shape can reach a URL.
+        for key in ("file_id", "import_id", "process_id"):
+            value = getattr(self, key)
+            if value is not None:
+                _check_id("load", key, value)
 
     @property
     def action(self) -> tuple[str, str] | None:
@@ -74,16 +88,39 @@ class PushConfig:
     chunk_bytes: int = MAX_CHUNK_BYTES
     gzip: bool = True
     timeout_s: float = 60.0  # one request, connecting or waiting for an answer
-    retries: int = 5  # per request, for 429, 5xx and dropped connections
+    retries: int = 5  # per request, for 409, 429, 5xx and dropped connections
     backoff_s: float = 1.0  # first wait; doubled on each retry up to backoff_max_s
     backoff_max_s: float = 60.0
-    poll_s: float = 2.0  # between two looks at a running task
+    # Between two looks at a running task: poll_s first, then poll_factor times longer
+    # each time up to poll_max_s, so a task of hours is not polled every few seconds.
+    poll_s: float = 5.0
+    poll_factor: float = 1.5
+    poll_max_s: float = 60.0
     task_timeout_s: float = 6 * 3600.0  # a task still running after this is given up
     refresh_margin_s: float = 300.0  # refresh the token when it expires within this
+    # Rows an import ignored fail the push unless this says they may be left out.
+    accept_ignored_rows: bool = False
+    # Credentials over plain HTTP to a host that is not this machine: only when asked.
+    allow_insecure_http: bool = False
+
+    def __post_init__(self) -> None:
+        # As for Load: what load() checks holds for a configuration made in code.
+        _check_id("configuration", "workspace", self.workspace)
+        _check_id("configuration", "model", self.model)
+        if not self.allow_insecure_http and self.insecure_urls:
+            raise AnaplanConfigError(
+                f"configuration: {self.insecure_urls[0]} would send credentials unencrypted; "
+                "use https://, or set allow_insecure_http"
+            )
 
     @property
     def model_url(self) -> str:
         return f"{self.api_url}/workspaces/{self.workspace}/models/{self.model}"
+
+    @property
+    def insecure_urls(self) -> list[str]:
+        """The URLs that would carry credentials unencrypted over the network."""
+        return [url for url in (self.auth_url, self.api_url) if not _secure(url)]
 
 
 # key: (type(s), minimum) for the numeric and text settings of [anaplan]
@@ -104,8 +141,20 @@ _SETTINGS: Final[dict[str, tuple[tuple[type, ...], float | None]]] = {
     "backoff_s": ((int, float), 0),
     "backoff_max_s": ((int, float), 0),
     "poll_s": ((int, float), 0),
+    "poll_factor": ((int, float), 1),
+    "poll_max_s": ((int, float), 0),
     "task_timeout_s": ((int, float), 0.001),
     "refresh_margin_s": ((int, float), 0),
+    "accept_ignored_rows": ((bool,), None),
+    "allow_insecure_http": ((bool,), None),
+}
+# The kind of ID each key of the configuration takes.
+_ID_KINDS: Final = {
+    "workspace": ids.WORKSPACE,
+    "model": ids.MODEL,
+    "file_id": ids.FILE,
+    "import_id": ids.IMPORT,
+    "process_id": ids.PROCESS,
 }
 _LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id")
 
@@ -128,6 +177,7 @@ def load(path: str | Path) -> PushConfig:
     for key in ("workspace", "model"):
         if not settings.get(key):
             raise AnaplanConfigError(f'{path}: [anaplan] needs {key} = "..." (the {key} ID)')
+        _check_id(str(path), key, settings[key])
     _check_choice(path, "auth", settings.get("auth", AUTH_CERTIFICATE), AUTH_KINDS)
     _check_choice(
         path, "payload_format", settings.get("payload_format", FORMAT_V2), PAYLOAD_FORMATS
@@ -146,9 +196,14 @@ def load(path: str | Path) -> PushConfig:
             raise AnaplanConfigError(
                 f'{path}: auth = "certificate" needs {" and ".join(missing)} (PEM files)'
             )
+    insecure = settings.get("allow_insecure_http", False)
     for key in ("auth_url", "api_url"):
         if key in settings:
-            settings[key] = _url(path, key, settings[key])
+            settings[key] = _url(path, key, settings[key], insecure)
+    if settings.get("poll_max_s", PushConfig.poll_max_s) < settings.get(
+        "poll_s", PushConfig.poll_s
+    ):
+        raise AnaplanConfigError(f"{path}: poll_max_s must be at least poll_s")
     loads = tuple(_load(path, i, entry) for i, entry in enumerate(_loads(path, table), start=1))
     return PushConfig(loads=loads, **settings)
 
@@ -183,12 +238,47 @@ def _check_choice(path: Path, key: str, value: str, choices: tuple[str, ...]) ->
         )
 
 
-def _url(path: Path, key: str, value: str) -> str:
+def _url(path: Path, key: str, value: str, insecure: bool) -> str:
     if not value.startswith(("https://", "http://")):
         raise AnaplanConfigError(
             f"{path}: {key} must start with https:// or http:// (got {value!r})"
         )
+    parts = urlsplit(value)
+    if not parts.hostname or parts.username is not None or parts.query or parts.fragment:
+        raise AnaplanConfigError(
+            f"{path}: {key} must be a plain URL, a host and a path (got {value!r}); "
+            "credentials come from the environment, never from the URL"
+        )
+    if not insecure and not _secure(value):
+        raise AnaplanConfigError(
+            f"{path}: {key} = {value!r} would send credentials unencrypted: use https://, "
+            "or http:// only to a loopback address (127.0.0.1, [::1]); "
+            "allow_insecure_http = true sends them anyway"
+        )
     return value.rstrip("/")
+
+
+def _secure(url: str) -> bool:
+    """HTTPS, or plain HTTP that never leaves this machine (a loopback address, not a
+    name: a name may resolve elsewhere)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _check_id(where: str, key: str, value: str) -> None:
+    """Refuse an ID of the wrong kind: an import ID in file_id reaches the API as a file
+    that does not exist, and Anaplan creates a new private file of that name instead."""
+    wrong = ids.problem(_ID_KINDS[key], value)
+    if wrong:
+        raise AnaplanConfigError(
+            f"{where}: {key} = {value!r} is not {wrong}; copy it from Anaplan (the bulk "
+            "API lists workspaces, models and a model's files, imports and processes)"
+        )
 
 
 def _loads(path: Path, table: dict[str, Any]) -> list[Any]:
@@ -226,4 +316,7 @@ def _load(path: Path, number: int, entry: Any) -> Load:
         raise AnaplanConfigError(
             f"{where}: file must name a file of the export, relative to OUT/anaplan"
         )
+    for key in ("file_id", "import_id", "process_id"):
+        if key in values:
+            _check_id(where, key, values[key])
     return Load(**values)

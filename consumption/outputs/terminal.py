@@ -44,6 +44,11 @@ def warning_lines(warnings: Sequence[dict[str, str]]) -> list[str]:
     return [f"warning: {w['message']} [{w['code']}]" for w in warnings]
 
 
+def warning_text(text: str) -> str:
+    """A warning of a command that goes on (``push`` over plain HTTP, say)."""
+    return f"warning: {text}"
+
+
 def compared_text(out: Path) -> str:
     """The files ``compare`` wrote."""
     files = (C.COMPARE_LOTS_FILE, C.COMPARE_DEMAND_FILE, C.COMPARE_FILE)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.utils
+import ipaddress
 import json
 import logging
+import os
 import shutil
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,9 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     for name in ("ANAPLAN_KEY_PASSPHRASE", "ANAPLAN_USER", "ANAPLAN_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+    # Only the CA a test names may make a certificate trusted.
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +93,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(plain)
     (folder / "key-encrypted.pem").write_bytes(locked)
+    for name in ("key.pem", "key-encrypted.pem"):
+        (folder / name).chmod(0o600)  # as a key should be: no warning in the other tests
     return {"folder": folder, "cert": cert, "key": key, "plain": plain}
 
 
@@ -119,9 +128,12 @@ def _ids(out: Path) -> list[tuple[str, str, str]]:
 def stand_in(pki: dict[str, Any]) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def start(out: Path, **options: Any) -> Running:
+    def start(
+        out: Path, tls: tuple[Path, Path] | None = None, host: str = "127.0.0.1", **options: Any
+    ) -> Running:
         imports = {import_id: file_id for _, file_id, import_id in _ids(out)}
-        running = Running(StandIn(certificate=pki["cert"], imports=imports, **options))
+        state = StandIn(certificate=pki["cert"], imports=imports, **options)
+        running = Running(state, tls=tls, host=host)
         started.append(running)
         return running
 
@@ -253,6 +265,7 @@ def test_failed_import_exits_1_and_leaves_its_dump(
     assert dumps[0].read_bytes() == b"".join(running.state.dump_parts)
     assert f"import {failing} ({ids[6][0]}) failed" in err
     assert "1 row rejected" in err
+    assert "1 with errors" in err  # the counts of details[].values
     assert str(dumps[0]) in err
     # The push stops at the failure: later imports never ran.
     assert running.state.task_starts == [import_id for _, _, import_id in ids[:7]]
@@ -425,6 +438,22 @@ def test_a_run_without_the_export_cannot_push_the_previous_one(
         ({"workspace": ""}, None, r"needs workspace"),
         ({"private_key": None}, None, r'auth = "certificate" needs private_key'),
         ({"api_url": "ftp://x"}, None, r"api_url must start with https://"),
+        ({"api_url": "http://api.example.com/2/0"}, None, r"api_url .* unencrypted"),
+        ({"auth_url": "http://10.0.0.1/auth"}, None, r"auth_url .* unencrypted"),
+        ({"api_url": "https://user@api.anaplan.com/2/0"}, None, r"never from the URL"),
+        ({"workspace": "8a81b09d5e8c6f27015ece3402487d3"}, None, r"not a workspace ID \(32 hex"),
+        ({"model": "../../elsewhere"}, None, r"model = '../../elsewhere' is not a model ID"),
+        ({"poll_s": 10, "poll_max_s": 5}, None, r"poll_max_s must be at least poll_s"),
+        ({"poll_factor": 0.5}, None, r"poll_factor must be at least 1"),
+        ({"accept_ignored_rows": "yes"}, None, r"accept_ignored_rows must be bool"),
+        (
+            {},
+            [{"file": "items.csv", "file_id": "112000000001", "import_id": "112000000001"}],
+            r"file_id = '112000000001' is not a file ID \(12 digits starting with 113\)",
+        ),
+        ({}, [{"import_id": "113000000001"}], r"import_id = '113000000001' is not an import ID"),
+        ({}, [{"process_id": "112000000001"}], r"process_id = '112000000001' is not a process"),
+        ({}, [{"import_id": "112000000001/../x"}], r"is not an import ID"),
         (
             {},
             [{"file": "nope.csv", "file_id": "113000000001"}],
@@ -464,8 +493,8 @@ def test_missing_config_and_missing_export_exit_2(tmp_path: Path, capsys) -> Non
     assert "no such configuration file" in capsys.readouterr().err
     config = tmp_path / "a.toml"
     config.write_text(
-        '[anaplan]\nworkspace = "w"\nmodel = "m"\nauth = "basic"\n'
-        '[[anaplan.load]]\nimport_id = "1"\n'
+        f'[anaplan]\nworkspace = "{WORKSPACE}"\nmodel = "{MODEL}"\nauth = "basic"\n'
+        '[[anaplan.load]]\nimport_id = "112000000001"\n'
     )
     assert main(["push", str(tmp_path), "--config", str(config)]) == 2
     assert "holds no Anaplan export; run 'consumption run ... --anaplan' first" in (
@@ -583,3 +612,515 @@ def test_more_chunks_than_anaplan_takes_is_refused_before_sending(
     assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
     assert "Anaplan takes at most 3 per file: raise chunk_bytes" in capsys.readouterr().err
     assert running.state.requests == []
+
+
+# --- a server that is not to be trusted -------------------------------------------------------
+def _shown_by_a_failing_push(
+    out: Path, config: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> str:
+    """Every text a failing push shows: the command's stdout and stderr, the log, and the
+    library's exception with its whole chain, as a traceback prints it."""
+    from consumption.anaplan import config as anaplan_config
+    from consumption.anaplan import push as anaplan_push
+
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    captured = capsys.readouterr()
+    said: list[str] = []
+    with pytest.raises(Exception) as raised:
+        anaplan_push.push(out, anaplan_config.load(config), say=said.append, warn=said.append)
+    chain = "".join(traceback.format_exception(raised.value))
+    return "\n".join([captured.out, captured.err, caplog.text, chain, *said])
+
+
+def test_a_hostile_task_id_reaches_no_url_and_no_file(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    failing = _ids(out)[0][2]
+    hostile = "../../../../elsewhere/PWNED"
+    running = stand_in(out, failing={failing}, hostile_task_id=hostile)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "where a task ID (32 hexadecimal characters) belongs" in err
+    assert not [p for p in tmp_path.rglob("*") if "PWNED" in p.name]
+    assert not (out / C.ANAPLAN_DIR / "dumps").exists()
+    assert not [r for r in running.state.requests if "elsewhere" in r[1] or "PWNED" in r[1]]
+
+
+def test_a_hostile_object_id_of_a_process_reaches_no_url_and_no_file(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    ids = _ids(out)
+    process = "118000000001"
+    running = stand_in(
+        out,
+        processes={process: [i for _, _, i in ids]},
+        failing={ids[2][2]},
+        hostile_object_id="../../../../elsewhere/PWNED",
+    )
+    loads = [{"file": f, "file_id": fid} for f, fid, _ in ids] + [{"process_id": process}]
+    config = _config(tmp_path / "a.toml", running, pki, loads)
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    assert "where an import ID (12 digits starting with 112) belongs" in capsys.readouterr().err
+    assert not [p for p in tmp_path.rglob("*") if "PWNED" in p.name]
+    assert not [r for r in running.state.requests if "PWNED" in r[1] or "/dumps/" in r[1]]
+
+
+def test_a_dump_name_that_is_not_made_of_ids_is_never_written(out: Path) -> None:
+    from consumption.anaplan import push as anaplan_push
+    from consumption.errors import AnaplanTaskError
+
+    folder = out / C.ANAPLAN_DIR
+    for name in ("../../PWNED.csv", "import-112000000001-x/../../PWNED.csv", "PWNED.csv"):
+        with pytest.raises(AnaplanTaskError, match="refused to save a failure dump"):
+            anaplan_push._save_dump(folder, name, b"x")
+    assert not [p for p in out.parent.rglob("*") if "PWNED" in p.name]
+    saved = anaplan_push._save_dump(folder, f"import-112000000001-{'A' * 32}.csv", b"x")
+    assert saved.parent == folder / "dumps" and saved.read_bytes() == b"x"
+
+
+@pytest.mark.parametrize(
+    ("kind", "good", "bad"),
+    [
+        ("WORKSPACE", "8a81b09d5e8c6f27015ece3402487d33", "8a81b09d5e8c6f27015ece3402487d3g"),
+        ("MODEL", "35A6EF893D7F47EEA5A554D5CC7DC330", "35A6EF893D7F47EEA5A554D5CC7DC330/"),
+        ("TASK", "8A81B09D5E8C6F27015ECE3402487D33", "../../../../elsewhere/PWNED"),
+        ("IMPORT", "112000000001", "113000000001"),
+        ("FILE", "113000000001", "11300000001"),
+        ("EXPORT", "116000000001", "1160000000011"),
+        ("ACTION", "117000000001", "117000000001\n"),
+        ("PROCESS", "118000000001", "112000000001"),
+        ("CHUNK", "0", "-1"),
+    ],
+)
+def test_id_shapes(kind: str, good: str, bad: str) -> None:
+    from consumption.anaplan import ids
+    from consumption.errors import AnaplanApiError
+
+    shape = getattr(ids, kind)
+    assert ids.check(shape, good, "test") == good
+    with pytest.raises(AnaplanApiError, match="refused before it went into a URL"):
+        ids.check(shape, bad, "test")
+    assert ids.problem(shape, bad) and not ids.problem(shape, good)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # Each fires in the command's push and again in the library's.
+        Fault("POST", r"/imports/\d+/tasks$", 400, times=2),
+        Fault("PUT", r"/chunks/0$", 400, times=2),
+        Fault("GET", r"/files$", 403, times=2),
+    ],
+)
+def test_an_echoing_server_shows_no_token(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    running = stand_in(out, echo=True, faults=[fault])
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:2])
+    shown = _shown_by_a_failing_push(out, config, capsys, caplog)
+    assert fault.fired
+    assert "rejected request with header AnaplanAuthToken <hidden>" in shown  # scrubbed, not lost
+    assert running.state.tokens_issued
+    assert not [t for t in running.state.tokens_issued if t in shown]
+
+
+def test_an_echoing_server_shows_no_user_or_password(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user, password = "planner@example.com", "s3cret-Pa55word"
+    monkeypatch.setenv("ANAPLAN_USER", user)
+    monkeypatch.setenv("ANAPLAN_PASSWORD", password)
+    running = stand_in(out, echo=True)
+    running.state.basic = (user, "another password")  # refused: the server echoes what it got
+    config = _config(
+        tmp_path / "a.toml", running, pki, _every_file(out)[:1],
+        auth="basic", certificate=None, private_key=None,
+    )  # fmt: skip
+    shown = _shown_by_a_failing_push(out, config, capsys, caplog)
+    assert "bad credentials <hidden>:<hidden>" in shown
+    encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+    assert not [s for s in (user, password, encoded) if s in shown]
+
+
+def test_a_token_that_is_no_header_value_is_refused(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    token = "tok-5e8c6f27\r\nX-Injected: 1"
+    running = stand_in(out, token_value=token)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cannot be sent in a header" in err
+    assert "tok-5e8c6f27" not in err
+    assert [r[1] for r in running.state.requests] == ["/auth/token/authenticate"]
+
+
+def test_a_redirect_is_not_followed(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    running = stand_in(out)
+    elsewhere = running.api_url.replace("/2/0", "/elsewhere")
+    fault = Fault("PUT", r"/chunks/0$", 307, headers={"Location": elsewhere})
+    running.state.faults.append(fault)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    assert "HTTP 307" in capsys.readouterr().err
+    assert fault.fired
+    assert not [r for r in running.state.requests if "elsewhere" in r[1]]
+
+
+# --- transport: plain HTTP, key files, TLS ----------------------------------------------------
+def test_plain_http_beyond_loopback_only_when_allowed_and_then_with_a_warning(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    # "localhost" is a name, not a loopback address: it counts as another machine.
+    running = stand_in(out, host="localhost")
+    loads = _every_file(out)[:1]
+    config = _config(tmp_path / "a.toml", running, pki, loads)
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
+    assert "allow_insecure_http" in capsys.readouterr().err
+    assert running.state.requests == []
+    config = _config(tmp_path / "a.toml", running, pki, loads, allow_insecure_http=True)
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "plain HTTP" in line]
+    assert len(warnings) == 2 and all(w.startswith("warning: ") for w in warnings)
+    assert running.state.task_starts == [loads[0]["import_id"]]
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_key_others_may_read_is_named_with_chmod_600(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    mode: int,
+    warned: bool,
+) -> None:
+    if os.name != "posix":
+        pytest.skip("permission bits are POSIX")
+    key = tmp_path / "key.pem"
+    key.write_bytes(pki["plain"])
+    key.chmod(mode)
+    running = stand_in(out)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1], private_key=str(key))
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    err = capsys.readouterr().err
+    assert (f"chmod 600 {key}" in err) is warned
+    assert main(["anaplan-payload", "--private-key", str(key)]) == C.EXIT_OK
+    assert (f"chmod 600 {key}" in capsys.readouterr().err) is warned
+
+
+@pytest.fixture(scope="module")
+def server_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, and its key: the stand-in's HTTPS."""
+    folder = tmp_path_factory.mktemp("tls")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "server-key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "server.pem", folder / "server-key.pem"
+
+
+def test_a_certificate_not_trusted_is_named_as_tls_not_try_again_later(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+    server_tls: tuple[Path, Path],
+) -> None:
+    running = stand_in(out, tls=server_tls)
+    assert running.api_url.startswith("https://127.0.0.1:")
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1], retries=3)
+    started = time.monotonic()
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "TLS failed" in err and "REQUESTS_CA_BUNDLE" in err
+    assert "try again later" not in err and "attempts" not in err
+    assert time.monotonic() - started < 2
+    assert running.state.requests == []
+    # With the hint followed, the same push goes through.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server_tls[0]))
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    assert running.state.task_starts == [_ids(out)[0][2]]
+
+
+# --- Anaplan's own ways ------------------------------------------------------------------------
+def test_a_file_id_that_is_not_a_file_of_the_model_is_refused_before_any_upload(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    running = stand_in(out)
+    loads = _every_file(out)[:3]
+    loads[2] = {**loads[2], "file_id": "113999999999"}
+    config = _config(tmp_path / "a.toml", running, pki, loads)
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
+    assert "file_id 113999999999 is not a file of model" in capsys.readouterr().err
+    assert not [r for r in running.state.requests if r[0] in ("POST", "PUT") and "/files/" in r[1]]
+    assert running.state.private_files == []
+
+
+def test_a_chunk_count_answered_for_a_new_private_file_stops_the_push(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    """The file was listed, then removed: Anaplan creates a new private file instead."""
+    ids = _ids(out)
+    running = stand_in(out, deleted={ids[1][1]})
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:3])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"file_id {ids[1][1]} is not a file of model" in err
+    assert "created a new private file" in err and running.state.private_files[0] in err
+    assert not [r for r in running.state.requests if r[0] == "PUT" and ids[1][1] not in r[1]][1:]
+    assert running.state.task_starts == [ids[0][2]]  # nothing ran after
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "refused"),
+    [
+        ("separator", ";", True),
+        ("encoding", "ISO-8859-1", True),
+        ("delimiter", "'", True),
+        ("headerRow", 0, True),
+        ("firstDataRow", 3, True),
+        ("encoding", "utf_8", False),  # the same codec, spelt otherwise
+    ],
+)
+def test_a_file_set_up_otherwise_than_the_export_stops_before_upload(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    setting: str,
+    value: Any,
+    refused: bool,
+) -> None:
+    ids = _ids(out)
+    running = stand_in(out)
+    running.state.files[ids[1][1]][setting] = value
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:2])
+    code = main(["push", str(out), "--config", str(config)])
+    if not refused:
+        assert code == C.EXIT_OK
+        return
+    assert code == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"file {ids[1][1]} is set up in Anaplan with {setting} {value!r}" in err
+    assert "UTF-8" in err or "comma" in err or "row" in err or "delimiter" in err
+    assert not [r for r in running.state.requests if r[0] == "PUT"]
+
+
+def test_409_is_retried_honouring_retry_after_in_both_forms(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = _ids(out)
+    in_30_s = email.utils.formatdate(time.time() + 30, usegmt=True)
+    faults = [
+        Fault("PUT", rf"/files/{ids[0][1]}/chunks/0$", 409, headers={"Retry-After": "3"}),
+        Fault("POST", rf"/imports/{ids[1][2]}/tasks$", 409, headers={"Retry-After": in_30_s}),
+        Fault("POST", rf"/files/{ids[1][1]}$", 409, times=2),
+    ]
+    running = stand_in(out, faults=faults)
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # no test waits 30 s
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:2])
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    assert [f.fired for f in faults] == [f.times for f in faults]
+    assert 3.0 in slept
+    assert [s for s in slept if 25 < s <= 30]
+    assert running.state.task_starts == [ids[0][2], ids[1][2]]
+    assert running.state.problems == []
+
+
+def test_pause_reads_retry_after_as_seconds_or_a_date_and_caps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from consumption.anaplan import config as anaplan_config
+    from consumption.anaplan import http
+
+    settings = anaplan_config.PushConfig(
+        workspace=WORKSPACE, model=MODEL, loads=(), backoff_s=1, backoff_max_s=8
+    )
+    slept: list[float] = []
+    monkeypatch.setattr(http.time, "sleep", slept.append)
+
+    class Answer:
+        def __init__(self, after: str | None) -> None:
+            self.headers = {} if after is None else {"Retry-After": after}
+
+    in_20_s = email.utils.formatdate(time.time() + 20, usegmt=True)
+    for attempt, after in [
+        (0, None),
+        (5, None),
+        (0, "12"),
+        (0, in_20_s),
+        (2, "soon"),
+        (0, "86400"),
+    ]:
+        http.pause(settings, attempt, Answer(after))  # type: ignore[arg-type]
+    assert slept[:3] == [1, 8, 12]
+    assert 18 < slept[3] <= 20
+    assert slept[4:] == [4, http.RETRY_AFTER_MAX_S]
+
+
+def test_polling_backs_off_from_poll_s_to_poll_max_s(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from consumption.anaplan import client
+
+    slept: list[float] = []
+
+    class Clock:
+        monotonic = staticmethod(time.monotonic)
+        sleep = staticmethod(slept.append)
+
+    monkeypatch.setattr(client, "time", Clock)
+    running = stand_in(out, polls_until_done=7)
+    config = _config(
+        tmp_path / "a.toml", running, pki, _every_file(out)[:1],
+        poll_s=1, poll_factor=1.5, poll_max_s=3, task_timeout_s=600,
+    )  # fmt: skip
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    assert slept == [1, 1.5, 2.25, 3, 3, 3]
+
+
+def test_polling_defaults(tmp_path: Path) -> None:
+    from consumption.anaplan import config as anaplan_config
+
+    path = tmp_path / "a.toml"
+    path.write_text(
+        f'[anaplan]\nworkspace = "{WORKSPACE}"\nmodel = "{MODEL}"\nauth = "basic"\n'
+        '[[anaplan.load]]\nimport_id = "112000000001"\n'
+    )
+    settings = anaplan_config.load(path)
+    assert (settings.poll_s, settings.poll_factor, settings.poll_max_s) == (5, 1.5, 60)
+    assert settings.accept_ignored_rows is False and settings.allow_insecure_http is False
+
+
+def test_ignored_rows_fail_the_push_unless_accepted(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    ids = _ids(out)
+    running = stand_in(out, ignored={ids[1][2]: 2})
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:3])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"import {ids[1][2]} ({ids[1][0]}) failed" in err
+    assert "0 with errors" in err and "2 ignored" in err and "accept_ignored_rows" in err
+    assert running.state.task_starts == [ids[0][2], ids[1][2]]
+    config = _config(
+        tmp_path / "a.toml", running, pki, _every_file(out)[:3], accept_ignored_rows=True
+    )
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_OK
+    assert "2 ignored" in capsys.readouterr().out
+
+
+def test_row_counts_of_a_process_are_its_imports(out: Path) -> None:
+    from consumption.anaplan import push as anaplan_push
+
+    def values(ok: int, errors: int, ignored: int) -> list[dict[str, Any]]:
+        return [{"values": [
+            f"Number of rows successful: {ok}", f"Number of rows with errors: {errors}",
+            "Number of rows with warnings: 0", f"Number of rows ignored: {ignored}",
+            "Number of items created: 7",
+        ]}]  # fmt: skip
+
+    result = {
+        "details": values(9, 9, 9),  # a process's own summary is not counted again
+        "nestedResults": [{"details": values(5, 0, 1)}, {"details": values(3, 1, 0)}],
+    }
+    assert anaplan_push.row_counts(result) == {
+        "successful": 8, "with errors": 1, "with warnings": 0, "ignored": 1,
+    }  # fmt: skip
+    assert anaplan_push.row_counts({"details": [{"values": ["Number of rows: x", 5]}]}) == {}
+
+
+def test_every_list_is_read_page_by_page(
+    out: Path, stand_in: Callable[..., Running], pki: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    ids = _ids(out)
+    running = stand_in(out, page_size=1, failing={ids[2][2]})
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:2])
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_OK
+    # Again, the first task start's answer lost: its task is on the second page.
+    running.state.faults.append(Fault("POST", rf"/imports/{ids[0][2]}/tasks$", "lost"))
+    loads = _every_file(out)[:3]
+    config = _config(tmp_path / "a.toml", running, pki, loads)
+    assert main(["push", str(out), "--config", str(config), "--quiet"]) == C.EXIT_FAILURE
+    state = running.state
+    assert state.task_starts == [ids[0][2], ids[1][2], ids[0][2], ids[1][2], ids[2][2]]
+    assert state.problems == []
+    paged = {r[1].split("?")[0].rsplit("/", 1)[-1] for r in state.requests if "offset=" in r[1]}
+    assert {"files", "tasks", "chunks"} <= paged
+    files_pages = [r for r in state.requests if r[1].split("?")[0].endswith("/files")]
+    assert len(files_pages) == 2 * len(ids)  # one file a page, both pushes
+    dumps = list((out / C.ANAPLAN_DIR / "dumps").iterdir())
+    assert [d.read_bytes() for d in dumps] == [b"".join(state.dump_parts)]
+
+
+def test_paging_that_does_not_advance_is_refused(
+    out: Path,
+    stand_in: Callable[..., Running],
+    pki: dict[str, Any],
+    tmp_path: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = stand_in(out)
+
+    def stuck(key: str, entries: list[dict[str, Any]], offset: int) -> tuple[int, Any]:
+        paging = {"currentPageSize": 0, "offset": offset, "totalSize": len(entries)}
+        return 200, {"meta": {"paging": paging}, key: []}
+
+    monkeypatch.setattr(running.state, "_page", stuck)
+    config = _config(tmp_path / "a.toml", running, pki, _every_file(out)[:1])
+    assert main(["push", str(out), "--config", str(config)]) == C.EXIT_FAILURE
+    assert "paging does not advance" in capsys.readouterr().err
+    assert len([r for r in running.state.requests if r[1].endswith("/files")]) == 1

@@ -4,9 +4,19 @@ It listens on 127.0.0.1 only (a free port), in a thread, and is strict where
 Anaplan is: it verifies every certificate payload (signature with the
 certificate's public key, v2 timestamp within a minute, no message used
 twice), refuses unknown or expired tokens, reassembles uploaded chunks (gzip
-or not) and runs imports only on files uploaded whole. Faults are injected on
-request: an HTTP status (429, 503) or a dropped connection, before or after
-the request took effect, and tokens expired in the middle of a push.
+or not) and runs imports only on files uploaded whole. Like Anaplan, it takes
+a chunk count posted to an ID that is not one of the model's files as the
+creation of a new private file, gives every list in pages (``meta.paging``,
+the next page by ``?offset=``) when ``page_size`` is set, and reports a
+task's row counts in ``details[].values``. Faults are injected on request: an
+HTTP status (409, 429, 503, with a ``Retry-After`` of either form) or a
+dropped connection, before or after the request took effect, and tokens
+expired in the middle of a push.
+
+It can also play a hostile server: answer a task ID or an object ID that is
+a path (``hostile_task_id``, ``hostile_object_id``), a token that is no
+header value (``token_value``), or echo the request's credentials in the
+``statusMessage`` of every error (``echo``). With ``tls``, it speaks HTTPS.
 
 Everything it finds wrong lands in ``problems``; tests assert it stays empty.
 """
@@ -18,11 +28,14 @@ import gzip
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -33,6 +46,15 @@ WORKSPACE = "8a81b09d5e8c6f27015ece3402487d33"
 MODEL = "35A6EF893D7F47EEA5A554D5CC7DC330"
 MODEL_PATH = f"/2/0/workspaces/{WORKSPACE}/models/{MODEL}"
 MAX_CLOCK_SKEW_S = 60
+# How the model's files are set up by default: as the export is written.
+FILE_FORMAT = {
+    "encoding": "UTF-8",
+    "separator": ",",
+    "delimiter": '"',
+    "headerRow": 1,
+    "firstDataRow": 2,
+    "format": "txt",
+}
 
 
 @dataclass
@@ -40,13 +62,15 @@ class Fault:
     """Answer the ``nth`` request matching ``method`` and ``pattern`` (a regex on the path)
     with ``status``, or drop the connection (``"drop"`` before handling it, ``"lost"``
     after handling it: the effect happened but the answer never arrives), or
-    ``"expire"`` every token just before handling it; ``times`` matches in a row."""
+    ``"expire"`` every token just before handling it; ``times`` matches in a row.
+    ``headers`` go with the answer (``Retry-After``, ``Location``)."""
 
     method: str
     pattern: str
     action: int | str
     nth: int = 1
     times: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
     seen: int = 0
     fired: int = 0
 
@@ -68,9 +92,21 @@ class StandIn:
     imports: dict[str, str] = field(default_factory=dict)  # import id -> its file id
     processes: dict[str, list[str]] = field(default_factory=dict)  # process id -> import ids
     failing: set[str] = field(default_factory=set)  # import ids whose task fails
+    ignored: dict[str, int] = field(default_factory=dict)  # import id -> rows it ignores
+    # The model's files, by id (name, encoding, separator, ...): by default one per
+    # import, set up as the export is written.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Files still listed, but gone: a chunk count posted to them creates a new file.
+    deleted: set[str] = field(default_factory=set)
+    page_size: int | None = None  # lists in pages of this many entries
     token_ttl_s: float = 1800.0
     polls_until_done: int = 2
     faults: list[Fault] = field(default_factory=list)
+    # A hostile server.
+    hostile_task_id: str | None = None
+    hostile_object_id: str | None = None
+    token_value: str | None = None
+    echo: bool = False
 
     problems: list[str] = field(default_factory=list)
     messages: list[bytes] = field(default_factory=list)  # every accepted encodedData
@@ -86,10 +122,13 @@ class StandIn:
     tasks: dict[str, Task] = field(default_factory=dict)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     dump_parts: tuple[bytes, bytes] = (b'"Lots","Error"\n', b'"A||5678","Invalid line item"\n')
+    private_files: list[str] = field(default_factory=list)  # created by a wrong file id
 
     def __post_init__(self) -> None:
         self._tokens: dict[str, float] = {}
         self.lock = threading.Lock()
+        for file_id in self.imports.values():
+            self.files.setdefault(file_id, {"name": f"file {file_id}", **FILE_FORMAT})
 
     # --- faults ----------------------------------------------------------------------------
     def fault_for(self, method: str, path: str) -> Fault | None:
@@ -109,7 +148,7 @@ class StandIn:
 
     # --- authentication ------------------------------------------------------------------
     def _issue(self) -> tuple[int, Any]:
-        token = secrets.token_hex(16)
+        token = self.token_value or secrets.token_hex(16)
         self._tokens[token] = time.time() + self.token_ttl_s
         self.tokens_issued.append(token)
         expires_ms = int(self._tokens[token] * 1000)
@@ -178,9 +217,14 @@ class StandIn:
 
     # --- bulk API ------------------------------------------------------------------------
     def api(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
-        route = path.removeprefix(MODEL_PATH)
-        if not path.startswith(MODEL_PATH):
+        parts = urlsplit(path)
+        offset = int(parse_qs(parts.query).get("offset", ["0"])[0])
+        route = parts.path.removeprefix(MODEL_PATH)
+        if not parts.path.startswith(MODEL_PATH):
             return 404, {"status": {"code": 404, "message": "Not found"}}
+        if route == "/files" and method == "GET":
+            listed = [{"id": file_id, **entry} for file_id, entry in self.files.items()]
+            return self._page("files", listed, offset)
         if m := re.fullmatch(r"/files/(\d+)", route):
             return self._chunk_count(m[1], json.loads(body))
         if m := re.fullmatch(r"/files/(\d+)/chunks/(\d+)", route):
@@ -193,20 +237,33 @@ class StandIn:
         if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks", route):
             if method == "GET":
                 listed = [{"taskId": t.task_id} for t in self.tasks.values() if t.action == m[2]]
-                return 200, {"tasks": listed}
+                return self._page("tasks", listed, offset)
             return self._start(m[1], m[2], json.loads(body or b"{}"))
         if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks/(\w+)", route):
             return self._status(m[1], m[2], m[3])
         if m := re.fullmatch(r"/imports/(\d+)/tasks/(\w+)/dump/chunks(?:/(\d+))?", route):
-            return self._dump(m[1], m[3])
+            return self._dump(m[1], m[3], offset)
         if m := re.fullmatch(r"/processes/(\d+)/tasks/(\w+)/dumps/(\d+)/chunks(?:/(\d+))?", route):
-            return self._dump(m[3], m[4])
+            return self._dump(m[3], m[4], offset)
         return 404, {"status": {"code": 404, "message": f"no route {route}"}}
+
+    def _page(self, key: str, entries: list[dict[str, Any]], offset: int) -> tuple[int, Any]:
+        """A list answer, one page of it when ``page_size`` is set (as Anaplan pages)."""
+        if self.page_size is None:
+            return 200, {key: entries}
+        page = entries[offset : offset + self.page_size]
+        paging = {"currentPageSize": len(page), "offset": offset, "totalSize": len(entries)}
+        # Anaplan leaves the key out of an empty list.
+        return 200, {"meta": {"paging": paging}, **({key: page} if page else {})}
 
     def _chunk_count(self, file_id: str, body: dict[str, Any]) -> tuple[int, Any]:
         count = int(body["chunkCount"])
         if not 1 <= count <= 1000:
             self.problems.append(f"file {file_id}: chunkCount {count}")
+        if file_id not in self.files or file_id in self.deleted:
+            # As Anaplan does: a new private file, under an id of its own.
+            file_id = f"113{secrets.randbelow(10**9):09d}"
+            self.private_files.append(file_id)
         self.chunk_counts[file_id] = count
         self.chunks[file_id] = {}
         return 200, {"file": {"id": file_id, "chunkCount": count}}
@@ -247,7 +304,7 @@ class StandIn:
         task = Task(action, secrets.token_hex(16).upper())
         self.tasks[task.task_id] = task
         self.task_starts.append(action)
-        return 200, {"task": {"taskId": task.task_id}}
+        return 200, {"task": {"taskId": self.hostile_task_id or task.task_id}}
 
     def _status(self, kind: str, action: str, task_id: str) -> tuple[int, Any]:
         task = self.tasks.get(task_id)
@@ -262,21 +319,50 @@ class StandIn:
             "successful": not failed,
             "failureDumpAvailable": bool(failed) and kind == "imports",
             "objectId": action,
-            "details": [{"localMessageText": "1 row rejected"}] if failed else [],
         }
-        if kind == "processes":
+        if kind == "imports":
+            result["details"] = self._details(action)
+        else:
             result["nestedResults"] = [
-                {"objectId": i, "successful": i not in failed, "failureDumpAvailable": i in failed}
+                {
+                    "objectId": (self.hostile_object_id or i) if i in failed else i,
+                    "successful": i not in failed,
+                    "failureDumpAvailable": i in failed,
+                    "details": self._details(i),
+                }
                 for i in imports
             ]
         return 200, {"task": {"taskId": task_id, "taskState": "COMPLETE", "result": result}}
 
-    def _dump(self, import_id: str, chunk: str | None) -> tuple[int, Any]:
+    def _details(self, import_id: str) -> list[dict[str, Any]]:
+        """Anaplan's account of an import: a message, and the row counts as texts."""
+        uploads = self.completed.get(self.imports.get(import_id, ""), [b""])
+        rows = max(uploads[-1].count(b"\n") - 1, 0)
+        errors = 1 if import_id in self.failing else 0
+        ignored = self.ignored.get(import_id, 0)
+        values = [
+            f"Number of rows successful: {rows - errors - ignored}",
+            f"Number of rows with errors: {errors}",
+            "Number of rows with warnings: 0",
+            f"Number of rows ignored: {ignored}",
+        ]
+        text = "1 row rejected" if errors else f"{rows - errors - ignored} rows successful"
+        return [{"localMessageText": text, "type": "rowsProcessed", "values": values}]
+
+    def _dump(self, import_id: str, chunk: str | None, offset: int = 0) -> tuple[int, Any]:
         if import_id not in self.failing:
             return 404, {"status": {"code": 404, "message": "no dump"}}
         if chunk is None:
-            return 200, {"chunks": [{"id": str(i), "name": f"Chunk {i}"} for i in range(2)]}
+            listed = [{"id": str(i), "name": f"Chunk {i}"} for i in range(len(self.dump_parts))]
+            return self._page("chunks", listed, offset)
         return 200, self.dump_parts[int(chunk)]
+
+    def echoed(self, authorization: str) -> str:
+        """What a careless server says on an error: the credentials it was sent."""
+        if authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            return f"bad credentials {decoded} ({authorization})"
+        return f"rejected request with header {authorization}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -311,11 +397,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status, answer = fault.action, {"status": {"code": fault.action}}
             else:
                 status, answer = self._route(state, body)
+            if state.echo and status >= 400:
+                said = state.echoed(self.headers.get("Authorization", ""))
+                answer = {"status": {"code": status, "message": said}, "statusMessage": said}
             state.requests.append((self.command, self.path, status))
         if fault is not None and fault.action == "lost":
             self.close_connection = True
             return
-        self._answer(status, answer)
+        self._answer(status, answer, fault.headers if fault is not None else {})
 
     def _route(self, state: StandIn, body: bytes) -> tuple[int, Any]:
         authorization = self.headers.get("Authorization", "")
@@ -330,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 401, {"status": {"code": 401, "message": "Unauthorized"}}
         return state.api(self.command, self.path, self.headers, body)
 
-    def _answer(self, status: int, answer: Any) -> None:
+    def _answer(self, status: int, answer: Any, headers: dict[str, str] | None = None) -> None:
         data = (
             answer
             if isinstance(answer, bytes)
@@ -339,8 +428,11 @@ class _Handler(BaseHTTPRequestHandler):
             else json.dumps(answer).encode()
         )
         self.send_response(status)
-        if status in (429, 503):
+        headers = headers or {}
+        if status in (429, 503) and "Retry-After" not in headers:
             self.send_header("Retry-After", "0")
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header(
             "Content-Type", "application/json" if not isinstance(answer, bytes) else "text/csv"
         )
@@ -357,15 +449,25 @@ class _Server(ThreadingHTTPServer):
 class Running:
     """A started stand-in: its URLs and state; ``stop()`` shuts it down."""
 
-    def __init__(self, stand_in: StandIn) -> None:
+    def __init__(
+        self, stand_in: StandIn, tls: tuple[Path, Path] | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        """``tls``: the server's certificate and key (PEM files) to speak HTTPS with;
+        ``host``: how its URLs name 127.0.0.1 (``localhost``, say)."""
         self.state = stand_in
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.stand_in = stand_in
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
-        root = f"http://127.0.0.1:{self._server.server_address[1]}"
+        root = f"{scheme}://{host}:{self._server.server_address[1]}"
         self.auth_url = f"{root}/auth"
         self.api_url = f"{root}/2/0"
 
