@@ -2,7 +2,8 @@
 
 From the bottom: ``errors``, ``constants`` and ``progress``; ``engine`` (the model and
 its kernels); ``io`` (reading, the validator, writing); ``lp``; ``outputs``; the
-``anaplan`` integration; ``api`` and ``cli`` on top. A module may import from its own
+``anaplan`` integration; ``api``, ``cli`` and ``cluster`` (which runs ``api`` on every
+partition) on top. A module may import from its own
 layer or from below, never from above (``outputs.compare`` runs both engines through
 ``api``, the one exception, and ``api`` never imports it).
 """
@@ -44,7 +45,7 @@ def _imports() -> dict[str, set[str]]:
 def _layer(module: str) -> int:
     if module in BASE:
         return 0
-    if module in TOP:
+    if module in TOP or module.startswith("consumption.cluster"):
         return len(LAYERS) - 1
     return LAYERS.index(module.split(".")[1])
 

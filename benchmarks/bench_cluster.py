@@ -1,0 +1,83 @@
+"""The engine on a Dask LocalCluster against one machine, from the same Parquet parts.
+
+    python benchmarks/bench_cluster.py --lots 1000000 --workers 2 --parts 4
+
+Both runs start from the same files: the single-machine run reads the one
+Parquet file of each table and writes CSV (``consumption run``'s work); the
+cluster run reads the parts of the same rows on the workers, shuffles them
+by item and writes Parquet datasets. Wall times of the whole runs, in one
+process, one after the other; the ratio is what matters on a shared machine.
+Checks that both fill the same quantity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generator():  # type: ignore[no-untyped-def]
+    path = ROOT / "scenarios" / "generate.py"
+    spec = importlib.util.spec_from_file_location("scenarios_generate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lots", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--parts", type=int, default=4, help="input files per table")
+    parser.add_argument("--partitions", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    import consumption
+    from consumption.cluster import run as cluster
+
+    print(f"workers {args.workers}, input parts {args.parts}")
+    print(f"{'lots':>12} {'lines':>10} {'one machine s':>14} {'cluster s':>10} {'ratio':>6}")
+    with cluster.connect(workers=args.workers) as client:
+        for lots in args.lots:
+            lines = lots // 5
+            inventory, demand = generator().generate(
+                lots=lots, items=max(20, lots // 500), locations=5, customers=300,
+                seed=7, lines=lines,
+            )  # fmt: skip
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp)
+                for name, frame in (("inventory", inventory), ("demand", demand)):
+                    frame.to_parquet(folder / f"{name}.parquet", index=False)
+                    (folder / name).mkdir()
+                    for i, rows in enumerate(np.array_split(np.arange(len(frame)), args.parts)):
+                        frame.iloc[rows].to_parquet(folder / name / f"part-{i:03d}.parquet")
+                start = time.perf_counter()
+                single = consumption.allocate(
+                    consumption.read_inventory(folder / "inventory.parquet"),
+                    consumption.read_demand(folder / "demand.parquet"),
+                )
+                single.write(folder / "one")
+                one = time.perf_counter() - start
+                start = time.perf_counter()
+                summary = cluster.run(
+                    folder / "inventory", folder / "demand", folder / "many", client,
+                    partitions=args.partitions,
+                )  # fmt: skip
+                many = time.perf_counter() - start
+                assert summary["totals"]["filled"] == single.summary["totals"]["filled"]
+                print(f"{lots:>12,} {lines:>10,} {one:>14.2f} {many:>10.2f} {many / one:>6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
