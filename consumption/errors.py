@@ -165,6 +165,10 @@ class MissingDependencyError(UsageError):
     """An optional feature needs a package that is not installed; the message says which extra."""
 
 
+class NoRunError(UsageError):
+    """A folder given as a run's output holds no run (no summary.json where it should be)."""
+
+
 class InvariantError(ConsumptionError):
     """A computed result breaks an invariant (conservation, eligibility): a bug, never bad input."""
 
