@@ -248,6 +248,10 @@ def write_html(run: Run, path: str | Path) -> Path:
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".report-", suffix=".html")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    # mkstemp makes the file private; a report is as readable as the other outputs.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)
     os.replace(temp, target)
     return target
 
