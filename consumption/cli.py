@@ -26,7 +26,8 @@ from consumption.errors import (
 )
 from consumption.io import scenario as scenario_files
 from consumption.io.read import Inputs, read_inputs, read_table
-from consumption.outputs import terminal
+from consumption.outputs import planner, terminal
+from consumption.outputs.result import Extra
 
 Say = Callable[[str], None]
 
@@ -63,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_compare(commands)
     _add_validate(commands)
+    _add_report(commands)
     _add_push(commands)
     _add_anaplan_payload(commands)
     return top
@@ -301,6 +303,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="greedy = the FEFO rule (default); lp = the allocation that fills the most, "
         "by linear programming",
     )
+    run.add_argument(
+        "--report",
+        action="store_true",
+        help=f"also write {C.REPORT_FILE}, the report a planner reads (charts, what to act on), "
+        "into OUT with the other outputs",
+    )
     _solver_options(run)
     cluster = run.add_argument_group(
         "on a Dask cluster (the cluster extra)",
@@ -336,15 +344,27 @@ def _run(args: argparse.Namespace) -> int:
     if _warned(result.summary["warnings"], options):
         return C.EXIT_WARNINGS
     out = Path(options.get("out") or C.DEFAULT_OUT_DIR)
+    extras: list[Extra] = []
+    if args.report:
+        from consumption.outputs import report
+
+        extras.append(lambda folder, run_id: report.extra(folder, run_id, result))
     if options.get("anaplan"):
         from consumption.anaplan import export
 
-        written = export.write(result, out, formats=formats, protected=found.inputs, on_wait=_err)
+        written = export.write(
+            result, out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras
+        )
     else:
-        written = result.write(out, formats=formats, protected=found.inputs, on_wait=_err)
+        written = result.write(
+            out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras
+        )
     if C.FORMAT_FORUM in formats and len(result.forum) <= C.MAX_ROWS_PRINTED:
         say(terminal.table_text(result.forum, result.decimals) + "\n")
     say(terminal.summary_text(result.summary))
+    findings = terminal.findings_text(planner.of_result(result))
+    if findings:
+        say(findings)
     _lp_notices(say, result.summary.get("lp"))
     say(terminal.written_text(written, out))
     return C.EXIT_OK
@@ -414,8 +434,10 @@ def _run_on_cluster(found: scenario_files.Scenario, args: argparse.Namespace, sa
     options = found.options
     if options.get("workers") is not None and options.get("cluster") is not None:
         raise UsageError("give --workers (a cluster here) or --cluster (a scheduler), not both")
-    if _formats(options) or options.get("anaplan"):
-        raise UsageError("--format and --anaplan are not offered on a cluster yet: run without it")
+    if _formats(options) or options.get("anaplan") or args.report:
+        raise UsageError(
+            "--format, --anaplan and --report are not offered on a cluster yet: run without them"
+        )
     tables = {
         name: read_table(path, scenario_files.TABLES[name], options=found.files.get(name))
         for name, path in (("lanes", found.lanes), ("mrsl", found.mrsl), ("items", found.items))
@@ -474,6 +496,42 @@ def _validate(args: argparse.Namespace) -> int:
     if _warned(warnings, options):
         return C.EXIT_WARNINGS
     print(terminal.validated_text(found.inventory, found.demand, inputs))
+    return C.EXIT_OK
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write the HTML report of a run: charts, what is at risk and what to act on",
+        description=f"Read the current run in OUT and write one self-contained HTML file "
+        f"(default OUT/{C.REPORT_FILE}) that opens offline: the headline, expiry risk by month, "
+        "unconsumed and short stock by reason, the items to act on, a table per item and the "
+        "run's parameters and input checksums.",
+    )
+    report.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run")
+    report.add_argument(
+        "--html", metavar="FILE", help=f"where to write the report (default OUT/{C.REPORT_FILE})"
+    )
+    report.add_argument(
+        "--png", metavar="DIR", help="also write every chart as PNG and SVG into DIR, for slides"
+    )
+    report.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    report.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from consumption.outputs import report
+
+    say = _say(args)
+    run = report.from_folder(args.out)
+    target = Path(args.html) if args.html else Path(args.out) / C.REPORT_FILE
+    written = [report.write_html(run, target)]
+    if args.png:
+        written += report.write_pictures(run, args.png)
+    say(terminal.report_text(written))
     return C.EXIT_OK
 
 

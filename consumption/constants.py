@@ -156,3 +156,12 @@ FIRST_DATE: Final = dt.date(1900, 1, 1)
 LAST_DATE: Final = dt.date(2199, 12, 31)
 # Largest priority or lane rank accepted.
 MAX_POSITIVE_INTEGER: Final = 1_000_000_000
+
+# --- what a planner reads: the report and the terminal's findings ------------------------
+REPORT_FILE: Final = "report.html"
+# Items the terminal lists after a run, per list (most short, most value at risk).
+TOP_PRINTED: Final = 5
+# Bars in the report's top-items, top-locations and top-customers charts.
+TOP_CHARTED: Final = 15
+# The expiry-risk bar of stock already unsellable on --as-of, ahead of the months.
+UNSELLABLE_ON_AS_OF: Final = "unsellable on as_of"

@@ -189,6 +189,10 @@ class PartitionError(ConsumptionError):
     """A partition of a cluster run failed for a reason other than its input; names its items."""
 
 
+class NoRunError(UsageError):
+    """A folder given as a run's output holds no run (no summary.json where it should be)."""
+
+
 class InvariantError(ConsumptionError):
     """A computed result breaks an invariant (conservation, eligibility): a bug, never bad input."""
 

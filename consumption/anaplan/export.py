@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -34,7 +34,7 @@ from consumption.errors import InvariantError
 from consumption.io.write import write_csv
 
 if TYPE_CHECKING:
-    from consumption.outputs.result import Result
+    from consumption.outputs.result import Extra, Result
 
 KIND_LIST: Final = "list"
 KIND_MODULE: Final = "module"
@@ -341,6 +341,7 @@ def write(
     formats: tuple[str, ...] = (),
     protected: tuple[Path, ...] = (),
     on_wait: Callable[[str], None] | None = None,
+    extras: Sequence[Extra] = (),
 ) -> list[Path]:
     """Write a result's §6 outputs and its Anaplan export (``OUT/anaplan/``), as one set.
 
@@ -353,5 +354,8 @@ def write(
         protected=protected,
         remaining_demand=True,  # the Remaining Demand module is loaded from it
         on_wait=on_wait,
-        extras=[lambda folder, run_id: write_export(folder / C.ANAPLAN_DIR, result, run_id)],
+        extras=[
+            lambda folder, run_id: write_export(folder / C.ANAPLAN_DIR, result, run_id),
+            *extras,
+        ],
     )

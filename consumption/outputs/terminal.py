@@ -11,6 +11,7 @@ import pandas as pd
 from consumption import constants as C
 from consumption.errors import ConsumptionError, InputError, InvariantError
 from consumption.io.write import column_text
+from consumption.outputs import planner
 
 
 def error_text(error: BaseException) -> str:
@@ -120,6 +121,30 @@ def summary_text(summary: dict[str, Any]) -> str:
             f"in {risk['at_risk_lots']:,} lots{value}"
         )
     return "\n".join(lines)
+
+
+def findings_text(t: planner.Tables) -> str:
+    """What to act on, in a few lines: short by reason, the items short most and those
+    with the most value at risk, each with the one action it suggests."""
+    lines = []
+    short = planner.short_by(t, C.REASON)
+    if len(short):
+        lines.append("short by reason: " + ", ".join(f"{r} {_fmt(q)}" for r, q in short.items()))
+    for title, frame in (
+        ("short most", planner.short_items(t)),
+        ("most value at risk", planner.risk_items(t)),
+    ):
+        if len(frame):
+            lines.append(f"items {title}:")
+            lines += [
+                f"  {i}: {a}" for i, a in zip(frame[C.ITEM], frame[planner.ACTION], strict=True)
+            ]
+    return "\n".join(lines)
+
+
+def report_text(written: Sequence[Path]) -> str:
+    """The files ``report`` wrote."""
+    return "wrote " + ", ".join(str(p) for p in written)
 
 
 def table_text(frame: pd.DataFrame, decimals: int) -> str:
