@@ -66,8 +66,8 @@ from consumption.engine.model import Allocation, Instance
 from consumption.engine.quantities import number
 from consumption.engine.routes import route
 from consumption.engine.runs import cumsum_within, expand, run_starts
-from consumption.errors import SolverError
-from consumption.lp import solvers
+from consumption.errors import SolverError, UsageError
+from consumption.lp import compact, solvers
 from consumption.progress import Progress
 
 # Variables per block. Simplex time grows faster than the model, so independent
@@ -122,6 +122,8 @@ class LpReport:
     greedy_blocks: int = 0  # blocks that kept the greedy's plan
     rounded: int = 0  # units dropped to make a non-whole solver answer feasible
     block_statuses: dict[str, int] = field(default_factory=dict)
+    formulations: dict[str, int] = field(default_factory=dict)  # blocks per formulation
+    objective: float = 0.0  # the solvers' objective summed over blocks (scaled units)
 
     def as_dict(self, decimals: int) -> dict[str, Any]:
         return {
@@ -140,6 +142,7 @@ class LpReport:
             "gain_over_greedy": number(self.weighted_fill - self.greedy_weighted_fill, decimals),
             "rounded": number(self.rounded, decimals),
             "block_statuses": self.block_statuses,
+            "formulations": self.formulations,
         }
 
 
@@ -164,8 +167,13 @@ def allocate_lp(
     solver: str = C.SOLVER_CBC,
     time_limit: float | None = None,
     progress: bool | None = None,
+    formulation: str = C.FORMULATION_AUTO,
 ) -> tuple[Allocation, LpReport]:
     """Solve the LP block by block and return its allocation with a report.
+
+    ``formulation``: per block the pair model or the compact network of
+    :mod:`consumption.lp.compact` (``auto``: the compact one where it applies
+    and is smaller; ``compact``: wherever it applies).
 
     The greedy runs first and is the floor: a block whose LP answer fills less
     (weighted) than the greedy's plan of the same block, or ties it without a
@@ -181,8 +189,13 @@ def allocate_lp(
     clock = time.perf_counter()
     deadline = None if time_limit is None else clock + time_limit
     floor = allocate_greedy(inst)
+    if formulation not in C.FORMULATIONS:
+        raise UsageError(
+            f"formulation {formulation!r} is not supported; use one of: {', '.join(C.FORMULATIONS)}"
+        )
     classes = demand_classes(inst)
     triples = eligible_ranges(inst, classes)
+    stock = None if formulation == C.FORMULATION_PAIR else compact.Stock.of(inst)
     blocks = block_bounds(triples, BLOCK_VARIABLES[solver])
     report.demand_classes = len(classes.qty)
     total = len(blocks) - 1
@@ -199,7 +212,14 @@ def allocate_lp(
     lots, cls, qtys = [], [], []
     from_greedy = np.zeros(total, dtype=bool)
     for index, (lo, hi) in enumerate(itertools.pairwise(blocks)):
-        answer = _solve_block(inst, classes, _select(triples, lo, hi), solver, deadline, report)
+        part = _select(triples, lo, hi)
+        network = (
+            None if stock is None else _compact(inst, classes, stock, part, formulation, report)
+        )
+        if network is None:
+            answer = _solve_block(inst, classes, part, solver, deadline, report)
+        else:
+            answer = _solve_network(network, solver, deadline, report)
         if answer is None:
             from_greedy[index] = True
         else:
@@ -257,11 +277,64 @@ def _solve_block(
         return None
     report.build_s += answer.prepare_s
     report.solve_s += answer.solve_s
+    report.objective += float(answer.x @ block.cost)
     qty, dropped = whole_solution(answer.x, block)
     report.rounded += dropped * scale
     _count(report, answer.status, block)
     keep = qty > 0
     return lot[keep], klass[keep], qty[keep] * scale, answer.status
+
+
+def _compact(
+    inst: Instance,
+    classes: Classes,
+    stock: compact.Stock,
+    part: Triples,
+    formulation: str,
+    report: LpReport,
+) -> compact.CompactBlock | None:
+    """The block's compact network where it applies (and, under ``auto``, is smaller)."""
+    started = time.perf_counter()
+    network = compact.build(
+        inst, stock, part.cls, part.item, part.route_index, part.threshold, part.ship,
+        part.first, classes.qty, classes.weight,
+    )  # fmt: skip
+    report.build_s += time.perf_counter() - started
+    if network is None:
+        return None
+    # The pair model has at most one variable per lot of each row's range.
+    if formulation == C.FORMULATION_AUTO and network.net.n_vars >= int(part.count.sum()):
+        return None
+    return network
+
+
+def _solve_network(
+    network: compact.CompactBlock, solver: str, deadline: float | None, report: LpReport
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
+    """A compact block's (lot, class, qty) answer; None where the greedy must stand.
+
+    A stopped solve's point is not repaired here (a flow is harder to mend than
+    caps): the greedy's plan of the block, feasible by construction, stands.
+    """
+    net = network.net
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0:
+        _count(report, C.LP_TIME_LIMIT, net, C.FORMULATION_COMPACT)
+        return None
+    try:
+        answer = solvers.solve(net, solver, left)
+    except SolverError:
+        _count(report, C.LP_NOT_SOLVED, net, C.FORMULATION_COMPACT)
+        return None
+    report.build_s += answer.prepare_s
+    report.solve_s += answer.solve_s
+    report.objective += float(answer.x @ net.cost)
+    _count(report, answer.status, net, C.FORMULATION_COMPACT)
+    pairs = compact.recover(network, answer.x)
+    if pairs is None:
+        return None
+    lot, cls, qty = pairs
+    return lot, cls, qty, answer.status
 
 
 def _line_blocks(inst: Instance, triples: Triples, blocks: np.ndarray) -> np.ndarray:
@@ -517,10 +590,16 @@ def to_allocation(
     )
 
 
-def _count(report: LpReport, status: str, block: solvers.Block) -> None:
+def _count(
+    report: LpReport,
+    status: str,
+    block: solvers.Block | solvers.Network,
+    formulation: str = C.FORMULATION_PAIR,
+) -> None:
     report.blocks += 1
     report.variables += block.n_vars
     report.constraints += block.n_rows
+    report.formulations[formulation] = report.formulations.get(formulation, 0) + 1
     report.block_statuses[status] = report.block_statuses.get(status, 0) + 1
     if C.LP_STATUSES.index(status) > C.LP_STATUSES.index(report.status):
         report.status = status

@@ -424,3 +424,66 @@ def test_run_with_a_tiny_time_limit_writes_the_greedy_or_better(tmp_path: Path, 
     assert model["plan"] == c.PLAN_GREEDY and model["status"] == c.LP_TIME_LIMIT
     assert model["gain_over_greedy"] == 0
     assert summary[c.ENGINE_LP]["totals"]["filled"] == summary[c.ENGINE_GREEDY]["totals"]["filled"]
+
+
+# --- the compact formulation against the pair model ----------------------------------------
+
+
+@ORACLE
+@given(dated_problems())
+def test_compact_network_reaches_the_pair_models_optimum(instance) -> None:
+    # The pair model is the oracle: the same objective (fill first, then give-away and
+    # routes), so the same weighted fill and, with one route rank, the same give-away.
+    inst = encoded(instance)
+    by = {
+        f: lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=f)
+        for f in (c.FORMULATION_PAIR, c.FORMULATION_COMPACT)
+    }
+    pair, compact = by[c.FORMULATION_PAIR], by[c.FORMULATION_COMPACT]
+    invariants.check(inst, compact[0])
+    assert compact[1].status == c.LP_OPTIMAL
+    assert compact[1].weighted_fill == pair[1].weighted_fill
+    assert compact[1].objective == pytest.approx(pair[1].objective, rel=1e-9, abs=1e-6)
+    if len(inst.lanes.ranks) == 1:
+        assert _penalty(inst, compact[0]) == pytest.approx(_penalty(inst, pair[0]), abs=1e-6)
+
+
+@FEW
+@given(dated_problems(dates=False))
+def test_cbc_solves_the_compact_network_like_highs(instance) -> None:
+    inst = encoded(instance)
+    by = {s: lp.allocate_lp(inst, s, formulation=c.FORMULATION_COMPACT)[1] for s in SOLVERS}
+    assert by[c.SOLVER_CBC].weighted_fill == by[c.SOLVER_HIGHS].weighted_fill
+    assert by[c.SOLVER_CBC].objective == pytest.approx(by[c.SOLVER_HIGHS].objective, rel=1e-9)
+
+
+def test_compact_network_grows_with_lots_and_classes_not_pairs() -> None:
+    # 200 lots and 50 thresholds in one group: 200 x 50 / 2 eligible pairs or so, and a
+    # chain of 50 levels.
+    rng = np.random.default_rng(7)
+    inv = pd.DataFrame(
+        {
+            "item": "A",
+            "lot": [str(i) for i in range(200)],
+            "qty": rng.integers(1, 20, 200),
+            "shelf_life": rng.integers(0, 500, 200),
+        }
+    )
+    dem = pd.DataFrame({"item": "A", "qty": rng.integers(1, 30, 50),
+                        "requirement": np.arange(50) * 10})  # fmt: skip
+    inst = encode(inv, dem)
+    pair = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_PAIR)[1]
+    auto = lp.allocate_lp(inst, c.SOLVER_HIGHS)[1]
+    assert auto.formulations == {c.FORMULATION_COMPACT: 1}
+    assert auto.variables <= 200 + 2 * 50 and auto.constraints <= 2 * 50
+    assert pair.variables > 10 * auto.variables
+    assert auto.weighted_fill == pair.weighted_fill
+
+
+def test_a_binding_receipt_keeps_the_pair_model(monkeypatch) -> None:
+    monkeypatch.setitem(lp.BLOCK_VARIABLES, c.SOLVER_HIGHS, 1)  # one item per block
+    inv, dem = _receipt_and_plain_items()
+    inst = encode(inv, dem, as_of=np.datetime64("2026-03-02"))
+    report = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_COMPACT)[1]
+    # Item A's receipt binds (pair model); item B has none (compact).
+    assert report.formulations == {c.FORMULATION_PAIR: 1, c.FORMULATION_COMPACT: 1}
