@@ -263,6 +263,10 @@ def _solve_block(
     None when the budget is spent before the block starts, or the solver fails:
     either way the greedy's plan of the block is the best one there is.
     """
+    if deadline is not None and deadline <= time.perf_counter():
+        # Spent before the block is built: not even its model is worth the time.
+        _count(report, C.LP_TIME_LIMIT, solvers.Block(*(np.zeros(0, dtype=np.int64),) * 5))
+        return None
     started = time.perf_counter()
     lot, klass, block, scale = build_block(inst, classes, part)
     report.build_s += time.perf_counter() - started

@@ -26,6 +26,7 @@ from support.lp_oracle import bundled_cbc, max_fill
 from support.strategies import Instance, dated_problems, problems
 
 import consumption
+import consumption.lp
 from consumption import constants as c
 from consumption.api import instance as encode
 from consumption.cli import main
@@ -487,3 +488,25 @@ def test_a_binding_receipt_keeps_the_pair_model(monkeypatch) -> None:
     report = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_COMPACT)[1]
     # Item A's receipt binds (pair model); item B has none (compact).
     assert report.formulations == {c.FORMULATION_PAIR: 1, c.FORMULATION_COMPACT: 1}
+
+
+# --- the PuLP model --------------------------------------------------------------------------
+
+
+@FEW
+@given(dated_problems())
+def test_pulp_problem_reaches_the_array_paths_optimum(instance) -> None:
+    inst = encoded(instance)
+    report = lp.allocate_lp(inst, c.SOLVER_CBC, formulation=c.FORMULATION_PAIR)[1]
+    model = consumption.lp.pulp_problem(inst)
+    if not model.variables:
+        assert report.weighted_fill == 0
+        return
+    model.problem.solve(bundled_cbc())
+    assert pulp.LpStatus[model.problem.status] == "Optimal"
+    assert pulp.value(model.problem.objective) == pytest.approx(report.objective, rel=1e-7)
+    solved = model.allocation()
+    invariants.check(inst, solved)
+    assert lp.weighted_fill(inst, solved.filled) == report.weighted_fill
+    for k in range(len(model.variables)):
+        assert inst.lot_item[model.lot[k]] == inst.line_item[model.lines(k)[0]]
