@@ -108,6 +108,17 @@ LP_OPTIMAL: Final = "optimal"
 LP_TIME_LIMIT: Final = "time_limit"  # stopped at --time-limit: the best solution found
 LP_NOT_SOLVED: Final = "not_solved"  # the solver gave up for another reason
 LP_STATUSES: Final = (LP_OPTIMAL, LP_TIME_LIMIT, LP_NOT_SOLVED)
+# Which plan ``--engine lp`` wrote: the LP's in every block, the greedy's in every block
+# (the LP found nothing better in time), or each block's better one.
+PLAN_LP: Final = "lp"
+PLAN_GREEDY: Final = "greedy"
+PLAN_MIXED: Final = "mixed"
+# The LP model of a block: one variable per eligible (lot, demand class) pair, or the
+# threshold chain whose size grows with lots + classes (``lp/compact.py``).
+FORMULATION_PAIR: Final = "pair"
+FORMULATION_COMPACT: Final = "compact"
+FORMULATION_AUTO: Final = "auto"  # per block, the smaller of the two
+FORMULATIONS: Final = (FORMULATION_AUTO, FORMULATION_PAIR, FORMULATION_COMPACT)
 # Which of shelf life and expiry date wins when a lot gives both and they disagree.
 PREFER_EXPIRY: Final = "expiry"
 PREFER_SHELF_LIFE: Final = "shelf_life"

@@ -60,12 +60,14 @@ from typing import Any
 import numpy as np
 
 from consumption import constants as C
+from consumption.engine.greedy import allocate_greedy
 from consumption.engine.keys import search_groups
 from consumption.engine.model import Allocation, Instance
 from consumption.engine.quantities import number
 from consumption.engine.routes import route
 from consumption.engine.runs import cumsum_within, expand, run_starts
-from consumption.lp import solvers
+from consumption.errors import SolverError, UsageError
+from consumption.lp import compact, solvers
 from consumption.progress import Progress
 
 # Variables per block. Simplex time grows faster than the model, so independent
@@ -115,8 +117,13 @@ class LpReport:
     build_s: float = 0.0
     solve_s: float = 0.0
     weighted_fill: int = 0  # sum of weight x fill, in scaled quantity units
+    greedy_weighted_fill: int = 0  # the same of the greedy's plan: the floor
+    plan: str = C.PLAN_LP  # whose plan was written: lp, greedy, or mixed per block
+    greedy_blocks: int = 0  # blocks that kept the greedy's plan
     rounded: int = 0  # units dropped to make a non-whole solver answer feasible
     block_statuses: dict[str, int] = field(default_factory=dict)
+    formulations: dict[str, int] = field(default_factory=dict)  # blocks per formulation
+    objective: float = 0.0  # the solvers' objective summed over blocks (scaled units)
 
     def as_dict(self, decimals: int) -> dict[str, Any]:
         return {
@@ -129,8 +136,13 @@ class LpReport:
             "build_s": round(self.build_s, 6),
             "solve_s": round(self.solve_s, 6),
             "weighted_fill": number(self.weighted_fill, decimals),
+            "plan": self.plan,
+            "greedy_blocks": self.greedy_blocks,
+            "greedy_weighted_fill": number(self.greedy_weighted_fill, decimals),
+            "gain_over_greedy": number(self.weighted_fill - self.greedy_weighted_fill, decimals),
             "rounded": number(self.rounded, decimals),
             "block_statuses": self.block_statuses,
+            "formulations": self.formulations,
         }
 
 
@@ -155,51 +167,219 @@ def allocate_lp(
     solver: str = C.SOLVER_CBC,
     time_limit: float | None = None,
     progress: bool | None = None,
+    formulation: str = C.FORMULATION_AUTO,
 ) -> tuple[Allocation, LpReport]:
     """Solve the LP block by block and return its allocation with a report.
 
-    ``time_limit`` (seconds) bounds the whole solve: each block gets what is
-    left of it, at least one second, and a block stopped by it keeps the best
-    solution found. ``progress``: a progress line on stderr (None: only when
-    stderr is a terminal and the solve has more than one block).
+    ``formulation``: per block the pair model or the compact network of
+    :mod:`consumption.lp.compact` (``auto``: the compact one where it applies
+    and is smaller; ``compact``: wherever it applies).
+
+    The greedy runs first and is the floor: a block whose LP answer fills less
+    (weighted) than the greedy's plan of the same block, or ties it without a
+    proven optimum, or fails, keeps the greedy's plan. Blocks share no lot and
+    no line, so mixing them is feasible. ``time_limit`` (seconds) is one budget
+    for the whole call, greedy included: each block gets what is left, and a
+    block reached with nothing left keeps the greedy's plan unsolved.
+    ``progress``: a progress line on stderr (None: only when stderr is a
+    terminal and the solve has more than one block).
     """
     solvers.check_available(solver)
     report = LpReport(solver)
     clock = time.perf_counter()
     deadline = None if time_limit is None else clock + time_limit
+    floor = allocate_greedy(inst)
+    if formulation not in C.FORMULATIONS:
+        raise UsageError(
+            f"formulation {formulation!r} is not supported; use one of: {', '.join(C.FORMULATIONS)}"
+        )
     classes = demand_classes(inst)
     triples = eligible_ranges(inst, classes)
+    stock = None if formulation == C.FORMULATION_PAIR else compact.Stock.of(inst)
     blocks = block_bounds(triples, BLOCK_VARIABLES[solver])
     report.demand_classes = len(classes.qty)
-    report.build_s += time.perf_counter() - clock
     total = len(blocks) - 1
+    line_block = _line_blocks(inst, triples, blocks)
+    inside = line_block >= 0
+    greedy_by_block = np.bincount(
+        line_block[inside], weights=(line_weights(inst) * floor.filled)[inside], minlength=total
+    ).astype(np.int64)
+    report.greedy_weighted_fill = weighted_fill(inst, floor.filled)
+    report.build_s += time.perf_counter() - clock
     # Unasked, a line is only worth drawing when there is more than one block to count.
     auto = None if total > 1 else False
     show = Progress("LP block", total, show=auto if progress is None else progress, keep=True)
     lots, cls, qtys = [], [], []
-    for lo, hi in itertools.pairwise(blocks):
-        started = time.perf_counter()
+    from_greedy = np.zeros(total, dtype=bool)
+    for index, (lo, hi) in enumerate(itertools.pairwise(blocks)):
         part = _select(triples, lo, hi)
-        lot, klass, block, scale = build_block(inst, classes, part)
-        report.build_s += time.perf_counter() - started
-        limit = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
-        answer = solvers.solve(block, solver, limit)
-        report.build_s += answer.prepare_s
-        report.solve_s += answer.solve_s
-        qty, dropped = whole_solution(answer.x, block)
-        report.rounded += dropped * scale
-        _count(report, answer.status, block)
-        keep = qty > 0
-        lots.append(lot[keep])
-        cls.append(klass[keep])
-        qtys.append(qty[keep] * scale)
+        network = (
+            None if stock is None else _compact(inst, classes, stock, part, formulation, report)
+        )
+        if network is None:
+            answer = _solve_block(inst, classes, part, solver, deadline, report)
+        else:
+            answer = _solve_network(network, solver, deadline, report)
+        if answer is None:
+            from_greedy[index] = True
+        else:
+            lot, klass, qty, status = answer
+            gain = int(np.dot(classes.weight[klass], qty)) - int(greedy_by_block[index])
+            if gain > 0 or (gain == 0 and status == C.LP_OPTIMAL):
+                lots.append(lot)
+                cls.append(klass)
+                qtys.append(qty)
+            else:
+                from_greedy[index] = True
         show.step()
     show.done()
     started = time.perf_counter()
     alloc = to_allocation(inst, classes, _cat(lots), _cat(cls), _cat(qtys))
+    taken = np.zeros(inst.n_lines, dtype=bool)
+    taken[inside] = from_greedy[line_block[inside]]
+    alloc = _with_greedy_blocks(inst, alloc, floor, taken)
     report.build_s += time.perf_counter() - started
     report.weighted_fill = weighted_fill(inst, alloc.filled)
+    report.greedy_blocks = int(from_greedy.sum())
+    if report.greedy_blocks == 0:
+        report.plan = C.PLAN_LP
+    elif report.greedy_blocks == total:
+        report.plan = C.PLAN_GREEDY
+    else:
+        report.plan = C.PLAN_MIXED
     return alloc, report
+
+
+def _solve_block(
+    inst: Instance,
+    classes: Classes,
+    part: Triples,
+    solver: str,
+    deadline: float | None,
+    report: LpReport,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
+    """One block's (lot, class, qty) answer and status; None where the greedy must stand.
+
+    None when the budget is spent before the block starts, or the solver fails:
+    either way the greedy's plan of the block is the best one there is.
+    """
+    if deadline is not None and deadline <= time.perf_counter():
+        # Spent before the block is built: not even its model is worth the time.
+        _count(report, C.LP_TIME_LIMIT, solvers.Block(*(np.zeros(0, dtype=np.int64),) * 5))
+        return None
+    started = time.perf_counter()
+    lot, klass, block, scale = build_block(inst, classes, part)
+    report.build_s += time.perf_counter() - started
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0:
+        _count(report, C.LP_TIME_LIMIT, block)
+        return None
+    try:
+        answer = solvers.solve(block, solver, left)
+    except SolverError:
+        _count(report, C.LP_NOT_SOLVED, block)
+        return None
+    report.build_s += answer.prepare_s
+    report.solve_s += answer.solve_s
+    report.objective += float(answer.x @ block.cost)
+    qty, dropped = whole_solution(answer.x, block)
+    report.rounded += dropped * scale
+    _count(report, answer.status, block)
+    keep = qty > 0
+    return lot[keep], klass[keep], qty[keep] * scale, answer.status
+
+
+def _compact(
+    inst: Instance,
+    classes: Classes,
+    stock: compact.Stock,
+    part: Triples,
+    formulation: str,
+    report: LpReport,
+) -> compact.CompactBlock | None:
+    """The block's compact network where it applies (and, under ``auto``, is smaller)."""
+    started = time.perf_counter()
+    network = compact.build(
+        inst, stock, part.cls, part.item, part.route_index, part.threshold, part.ship,
+        part.first, classes.qty, classes.weight,
+    )  # fmt: skip
+    report.build_s += time.perf_counter() - started
+    if network is None:
+        return None
+    # The pair model has at most one variable per lot of each row's range.
+    if formulation == C.FORMULATION_AUTO and network.net.n_vars >= int(part.count.sum()):
+        return None
+    return network
+
+
+def _solve_network(
+    network: compact.CompactBlock, solver: str, deadline: float | None, report: LpReport
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
+    """A compact block's (lot, class, qty) answer; None where the greedy must stand.
+
+    A stopped solve's point is not repaired here (a flow is harder to mend than
+    caps): the greedy's plan of the block, feasible by construction, stands.
+    """
+    net = network.net
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0:
+        _count(report, C.LP_TIME_LIMIT, net, C.FORMULATION_COMPACT)
+        return None
+    try:
+        answer = solvers.solve(net, solver, left)
+    except SolverError:
+        _count(report, C.LP_NOT_SOLVED, net, C.FORMULATION_COMPACT)
+        return None
+    report.build_s += answer.prepare_s
+    report.solve_s += answer.solve_s
+    report.objective += float(answer.x @ net.cost)
+    _count(report, answer.status, net, C.FORMULATION_COMPACT)
+    pairs = compact.recover(network, answer.x)
+    if pairs is None:
+        return None
+    lot, cls, qty = pairs
+    return lot, cls, qty, answer.status
+
+
+def _line_blocks(inst: Instance, triples: Triples, blocks: np.ndarray) -> np.ndarray:
+    """The block of each demand line, -1 for a line in none (no eligible lot, nothing to fill).
+
+    A block holds a run of whole units in unit order, so a line's block is found
+    by its unit among the blocks' first units.
+    """
+    unit = inst.line_item if len(inst.lanes.ranks) > 1 else inst.line_group
+    if len(blocks) < 2:
+        return np.full(inst.n_lines, -1, dtype=np.int64)
+    first, last = triples.unit[blocks[:-1]], triples.unit[blocks[1:] - 1]
+    at = np.searchsorted(first, unit, side="right") - 1
+    ok = (at >= 0) & (unit <= last[np.maximum(at, 0)])
+    return np.where(ok, at, -1).astype(np.int64)
+
+
+def _with_greedy_blocks(
+    inst: Instance, alloc: Allocation, floor: Allocation, line_from_greedy: np.ndarray
+) -> Allocation:
+    """The LP's pairs joined with the greedy's pairs of the lines whose block keeps the greedy.
+
+    Blocks share no lot, so a stable sort by lot keeps each source's own order
+    within a lot.
+    """
+    take = line_from_greedy[floor.pair_line]
+    if not take.any():
+        return alloc
+    pair_lot = np.concatenate([alloc.pair_lot, floor.pair_lot[take]])
+    pair_line = np.concatenate([alloc.pair_line, floor.pair_line[take]])
+    pair_qty = np.concatenate([alloc.pair_qty, floor.pair_qty[take]])
+    by = np.argsort(pair_lot, kind="stable")
+    pair_lot, pair_line, pair_qty = pair_lot[by], pair_line[by], pair_qty[by]
+    return Allocation(
+        consumed=np.bincount(pair_lot, weights=pair_qty, minlength=inst.n_lots).astype(np.int64),
+        filled=np.bincount(pair_line, weights=pair_qty, minlength=inst.n_lines).astype(np.int64),
+        pair_lot=pair_lot,
+        pair_line=pair_line,
+        pair_qty=pair_qty,
+        passes=0,
+    )
 
 
 def demand_classes(inst: Instance) -> Classes:
@@ -414,10 +594,16 @@ def to_allocation(
     )
 
 
-def _count(report: LpReport, status: str, block: solvers.Block) -> None:
+def _count(
+    report: LpReport,
+    status: str,
+    block: solvers.Block | solvers.Network,
+    formulation: str = C.FORMULATION_PAIR,
+) -> None:
     report.blocks += 1
     report.variables += block.n_vars
     report.constraints += block.n_rows
+    report.formulations[formulation] = report.formulations.get(formulation, 0) + 1
     report.block_statuses[status] = report.block_statuses.get(status, 0) + 1
     if C.LP_STATUSES.index(status) > C.LP_STATUSES.index(report.status):
         report.status = status

@@ -13,8 +13,10 @@ which at a million variables costs seconds before any solver runs (SPEC §4;
   of 123456789 would come back as 1.2345679e+08).
 * **HiGHS**: the arrays go to ``highspy`` in one ``passModel`` call.
 
-Every block is a transportation problem: each variable appears in exactly one
-supply row (a lot) and one demand row (a demand class), with coefficient 1.
+A pair-model block (:class:`Block`) is a transportation problem: each
+variable appears in exactly one supply row (a lot) and one demand row (a
+demand class), with coefficient 1. A compact block (:class:`Network`) is a
+network flow: each arc enters one row (+1) and may leave another (-1).
 """
 
 from __future__ import annotations
@@ -64,6 +66,43 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Network:
+    """A min-cost-flow block: maximize ``cost @ x`` with ``0 <= x <= upper``.
+
+    Arc ``k`` adds 1 to row ``into[k]`` and, where ``out_of[k] >= 0``, takes 1
+    from row ``out_of[k]``. Rows below ``n_balance`` are nodes (inflow equals
+    outflow), the others are capped at ``cap`` (row ``n_balance + i`` at
+    ``cap[i]``). ``upper`` is ``inf`` for an arc without a bound.
+    """
+
+    into: np.ndarray
+    out_of: np.ndarray
+    cost: np.ndarray
+    upper: np.ndarray
+    n_balance: int
+    cap: np.ndarray
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return self.n_balance + len(self.cap)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Column starts, row indices and values of the matrix, column-wise."""
+        two = self.out_of >= 0
+        start = np.r_[0, np.cumsum(1 + two)].astype(np.int32)
+        index = np.empty(int(start[-1]), dtype=np.int32)
+        value = np.ones(int(start[-1]))
+        index[start[:-1]] = self.into
+        index[start[:-1][two] + 1] = self.out_of[two]
+        value[start[:-1][two] + 1] = -1.0
+        return start, index, value
+
+
+@dataclass(frozen=True)
 class BlockSolution:
     """A solver's answer for one block: values per variable, status, and where time went.
 
@@ -95,7 +134,7 @@ def check_available(solver: str) -> None:
             )
 
 
-def solve(block: Block, solver: str, time_limit: float | None = None) -> BlockSolution:
+def solve(block: Block | Network, solver: str, time_limit: float | None = None) -> BlockSolution:
     """Solve one block with the named solver; ``time_limit`` in seconds (None: no limit)."""
     if block.n_vars == 0:
         return BlockSolution(np.zeros(0), C.LP_OPTIMAL, 0.0, 0.0)
@@ -114,11 +153,14 @@ def cbc_path() -> Path:
     return Path(PULP_CBC_CMD.pulp_cbc_path)
 
 
-def _solve_cbc(block: Block, time_limit: float | None) -> BlockSolution:
+def _solve_cbc(block: Block | Network, time_limit: float | None) -> BlockSolution:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="consumption-cbc-") as folder:
         model, solution = Path(folder) / "block.mps", Path(folder) / "block.sol"
-        write_mps(model, block)
+        if isinstance(block, Network):
+            write_network_mps(model, block)
+        else:
+            write_mps(model, block)
         prepared = time.perf_counter()
         # -initialSolve: the model is a plain LP, so CLP's simplex and no branch and bound.
         args = [str(cbc_path()), str(model)]
@@ -167,6 +209,40 @@ def write_mps(path: Path, block: Block) -> None:
         out.write(b"ENDATA\n")
 
 
+def write_network_mps(path: Path, net: Network) -> None:
+    """Write a network block as a free-format MPS file, minimizing ``-cost``.
+
+    Rows are ``r<i>`` (``E`` for nodes, ``L`` for capped rows), arcs ``x<k>``,
+    and every finite ``upper`` an ``UP`` bound; built like :func:`write_mps`.
+    """
+    row = _names("r", np.arange(net.n_rows))
+    var = _names("x", np.arange(net.n_vars))
+    cost = pc.cast(pa.array(-np.asarray(net.cost, dtype=np.float64)), pa.string())
+    two = net.out_of >= 0
+    leave = _lines(" ", var, " ", row.take(pa.array(np.maximum(net.out_of, 0))), " -1\n")
+    leave = pc.if_else(pa.array(two), leave, "")
+    columns = _lines(" ", var, " obj ", cost, " ", row.take(pa.array(net.into)), " 1\n", leave)
+    kinds = np.where(np.arange(net.n_rows) < net.n_balance, " E ", " L ")
+    rows = _lines(pa.array(kinds), row, "\n")
+    capped = row.slice(net.n_balance)
+    rhs = _lines(" rhs ", capped, " ", _int_text(np.asarray(net.cap)), "\n")
+    finite = np.isfinite(net.upper)
+    bounds = _lines(
+        " UP bnd ", var.filter(pa.array(finite)), " ",
+        _int_text(np.asarray(net.upper)[finite].astype(np.int64)), "\n",
+    )  # fmt: skip
+    with open(path, "wb") as out:
+        out.write(b"NAME consumption FREE\nROWS\n N obj\n")
+        out.write(_bytes(rows))
+        out.write(b"COLUMNS\n")
+        out.write(_bytes(columns))
+        out.write(b"RHS\n")
+        out.write(_bytes(rhs))
+        out.write(b"BOUNDS\n")
+        out.write(_bytes(bounds))
+        out.write(b"ENDATA\n")
+
+
 def _names(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, _int_text(numbers), "")
 
@@ -192,7 +268,7 @@ def _bytes(text: pa.Array) -> memoryview:
     return memoryview(data)[int(offsets[0]) : int(offsets[-1])]
 
 
-def _read_cbc_solution(path: Path, block: Block) -> np.ndarray:
+def _read_cbc_solution(path: Path, block: Block | Network) -> np.ndarray:
     """Column values from CBC's ``-saveSolution`` file.
 
     Layout (CbcSolver's saveSolution): int32 rows, int32 columns, float64
@@ -256,11 +332,15 @@ def _new_highs(highspy: Any) -> Any:
 _BANNER_SHOWN = False
 
 
-def _solve_highs(block: Block, time_limit: float | None) -> BlockSolution:
+def _solve_highs(block: Block | Network, time_limit: float | None) -> BlockSolution:
     import highspy
 
     start = time.perf_counter()
-    h = highs_model(block, time_limit)
+    h = (
+        highs_network(block, time_limit)
+        if isinstance(block, Network)
+        else highs_model(block, time_limit)
+    )
     prepared = time.perf_counter()
     h.run()
     model_status = h.getModelStatus()
@@ -278,11 +358,7 @@ def _solve_highs(block: Block, time_limit: float | None) -> BlockSolution:
     return BlockSolution(x, status, prepared - start, time.perf_counter() - prepared)
 
 
-def highs_model(block: Block, time_limit: float | None = None) -> Any:
-    """A HiGHS instance holding the block, ready to ``run()``: one ``passModel`` call."""
-    import highspy
-
-    h = _new_highs(highspy)
+def _highs_options(h: Any, time_limit: float | None) -> None:
     # Primal simplex: from x = 0, always feasible here, it solved these transportation
     # problems 2-3x faster than the default dual simplex (bench_lp.py instances).
     # Presolve off: no slower on them, and a solve stopped by the time limit then
@@ -291,6 +367,14 @@ def highs_model(block: Block, time_limit: float | None = None) -> Any:
     h.setOptionValue("presolve", "off")
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+
+
+def highs_model(block: Block, time_limit: float | None = None) -> Any:
+    """A HiGHS instance holding the block, ready to ``run()``: one ``passModel`` call."""
+    import highspy
+
+    h = _new_highs(highspy)
+    _highs_options(h, time_limit)
     n, n_supply = block.n_vars, len(block.supply_cap)
     # Column-wise matrix: every column has its supply row, then its demand row.
     index = np.empty(2 * n, dtype=np.int32)
@@ -305,5 +389,27 @@ def highs_model(block: Block, time_limit: float | None = None) -> Any:
         np.full(block.n_rows, -inf), caps,
         np.arange(0, 2 * n, 2, dtype=np.int32), index, np.ones(2 * n),
         np.zeros(n, dtype=np.int32),  # integrality: all continuous
+    )  # fmt: skip
+    return h
+
+
+def highs_network(net: Network, time_limit: float | None = None) -> Any:
+    """A HiGHS instance holding a network block, ready to ``run()``."""
+    import highspy
+
+    h = _new_highs(highspy)
+    # x = 0 is feasible here too (every node balances at zero flow): primal simplex.
+    _highs_options(h, time_limit)
+    inf = h.getInfinity()
+    start, index, value = net.columns()
+    lower = np.r_[np.zeros(net.n_balance), np.full(len(net.cap), -inf)]
+    upper = np.r_[np.zeros(net.n_balance), np.asarray(net.cap, dtype=np.float64)]
+    n = net.n_vars
+    h.passModel(
+        n, net.n_rows, len(index),
+        int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMaximize), 0.0,
+        np.asarray(net.cost, dtype=np.float64), np.zeros(n),
+        np.where(np.isfinite(net.upper), net.upper, inf).astype(np.float64),
+        lower, upper, start[:-1], index, value, np.zeros(n, dtype=np.int32),
     )  # fmt: skip
     return h

@@ -93,9 +93,17 @@ def lp_warning(lp: dict[str, Any]) -> str | None:
     """The warning for a solve that stopped before proving optimality, if it did."""
     if lp["status"] == C.LP_OPTIMAL:
         return None
+    kept = {
+        C.PLAN_GREEDY: "the greedy's plan, in every block",
+        C.PLAN_MIXED: f"the greedy's plan in {lp['greedy_blocks']:,} of {lp['blocks']:,} blocks, "
+        "the LP's in the others",
+        C.PLAN_LP: "the LP's plan, which beats the greedy's in every block",
+    }[lp["plan"]]
     return (
-        f"warning: the LP solver did not finish ({lp['status']}): this is the best "
-        "solution it found, not a proven optimum"
+        f"warning: the LP solver did not finish ({lp['status']}): written is {kept}; "
+        f"weighted fill {_fmt(lp['weighted_fill'])}, the greedy's "
+        f"{_fmt(lp['greedy_weighted_fill'])} (+{_fmt(lp['gain_over_greedy'])}); "
+        "not a proven optimum"
     )
 
 

@@ -26,13 +26,14 @@ from support.lp_oracle import bundled_cbc, max_fill
 from support.strategies import Instance, dated_problems, problems
 
 import consumption
+import consumption.lp
 from consumption import constants as c
 from consumption.api import instance as encode
 from consumption.cli import main
 from consumption.engine import invariants
 from consumption.engine.greedy import allocate_greedy
 from consumption.engine.routes import lane_transit
-from consumption.errors import UsageError
+from consumption.errors import SolverError, UsageError
 from consumption.lp import model as lp
 from consumption.lp import solvers
 from consumption.outputs.compare import compare
@@ -343,3 +344,169 @@ def test_progress_line_over_blocks(monkeypatch, capsys) -> None:
     assert "LP block 3/3" in capsys.readouterr().err
     lp.allocate_lp(inst, c.SOLVER_HIGHS)  # not a terminal: silent
     assert capsys.readouterr().err == ""
+
+
+# --- never below the greedy ----------------------------------------------------------------
+
+
+def _receipt_and_plain_items() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Item A: the LP fills 5 more than the greedy (a receipt); item B: both fill all."""
+    inv = pd.DataFrame(
+        {"item": ["A", "A", "B"], "lot": ["old", "new", "b"], "qty": [6, 8, 4],
+         "shelf_life": [227, 355, 300], "available_date": [None, "2026-03-16", None]}
+    )  # fmt: skip
+    dem = pd.DataFrame(
+        {"item": ["A", "A", "B"], "qty": [6, 5, 3], "requirement": [90, 180, 10],
+         "due_date": ["2026-03-30", "2026-03-04", "2026-03-04"]}
+    )  # fmt: skip
+    return inv, dem
+
+
+def test_a_stopped_block_that_trails_keeps_the_greedys_plan(monkeypatch) -> None:
+    inv, dem = _receipt_and_plain_items()
+    inst = encode(inv, dem, as_of=np.datetime64("2026-03-02"))
+    real = solvers.solve
+    calls: list[int] = []
+
+    def first_stops_empty(block, solver, limit):
+        calls.append(block.n_vars)
+        if len(calls) == 1:  # item A: a stop with nothing found
+            return solvers.BlockSolution(np.zeros(block.n_vars), c.LP_TIME_LIMIT, 0.0, 0.0)
+        return real(block, solver, limit)
+
+    monkeypatch.setitem(lp.BLOCK_VARIABLES, c.SOLVER_HIGHS, 1)
+    monkeypatch.setattr(lp.solvers, "solve", first_stops_empty)
+    alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS)
+    invariants.check(inst, alloc)
+    greedy = allocate_greedy(inst)
+    assert report.plan == c.PLAN_MIXED and report.greedy_blocks == 1 and report.blocks == 2
+    assert alloc.filled.tolist() == greedy.filled.tolist()
+    assert report.weighted_fill == report.greedy_weighted_fill
+    assert report.status == c.LP_TIME_LIMIT
+
+
+def test_a_failing_solver_leaves_the_greedys_plan(monkeypatch) -> None:
+    def fails(block, solver, limit):
+        raise SolverError("the solver crashed")
+
+    monkeypatch.setattr(lp.solvers, "solve", fails)
+    inv, dem = _receipt_and_plain_items()
+    inst = encode(inv, dem, as_of=np.datetime64("2026-03-02"))
+    alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS)
+    greedy = allocate_greedy(inst)
+    assert report.plan == c.PLAN_GREEDY and report.status == c.LP_NOT_SOLVED
+    assert alloc.pair_qty.tolist() == greedy.pair_qty.tolist()
+    assert alloc.pair_lot.tolist() == greedy.pair_lot.tolist()
+
+
+@FEW
+@given(dated_problems())
+def test_no_time_limit_gives_a_plan_below_the_greedy(instance) -> None:
+    inst = encoded(instance)
+    greedy = lp.weighted_fill(inst, allocate_greedy(inst).filled)
+    for limit in (1e-9, 1e-3):
+        alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS, time_limit=limit)
+        invariants.check(inst, alloc)
+        assert report.weighted_fill >= greedy == report.greedy_weighted_fill
+
+
+def test_run_with_a_tiny_time_limit_writes_the_greedy_or_better(tmp_path: Path, capsys) -> None:
+    # A budget spent before the first block: every block keeps the greedy's plan, and the
+    # summary and the warning say so.
+    scenario = SCENARIOS / "optimizer-wins"
+    out = {e: tmp_path / e for e in c.ENGINES}
+    assert main(["run", str(scenario), "--out", str(out[c.ENGINE_GREEDY])]) == c.EXIT_OK
+    args = ["run", str(scenario), "--engine", "lp", "--time-limit", "1e-9", "--out",
+            str(out[c.ENGINE_LP])]  # fmt: skip
+    assert main(args) == c.EXIT_OK
+    assert "written is the greedy's plan" in capsys.readouterr().err
+    summary = {e: json.loads((o / c.SUMMARY_FILE).read_text()) for e, o in out.items()}
+    model = summary[c.ENGINE_LP]["lp"]
+    assert model["plan"] == c.PLAN_GREEDY and model["status"] == c.LP_TIME_LIMIT
+    assert model["gain_over_greedy"] == 0
+    assert summary[c.ENGINE_LP]["totals"]["filled"] == summary[c.ENGINE_GREEDY]["totals"]["filled"]
+
+
+# --- the compact formulation against the pair model ----------------------------------------
+
+
+@ORACLE
+@given(dated_problems())
+def test_compact_network_reaches_the_pair_models_optimum(instance) -> None:
+    # The pair model is the oracle: the same objective (fill first, then give-away and
+    # routes), so the same weighted fill and, with one route rank, the same give-away.
+    inst = encoded(instance)
+    by = {
+        f: lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=f)
+        for f in (c.FORMULATION_PAIR, c.FORMULATION_COMPACT)
+    }
+    pair, compact = by[c.FORMULATION_PAIR], by[c.FORMULATION_COMPACT]
+    invariants.check(inst, compact[0])
+    assert compact[1].status == c.LP_OPTIMAL
+    assert compact[1].weighted_fill == pair[1].weighted_fill
+    assert compact[1].objective == pytest.approx(pair[1].objective, rel=1e-9, abs=1e-6)
+    if len(inst.lanes.ranks) == 1:
+        assert _penalty(inst, compact[0]) == pytest.approx(_penalty(inst, pair[0]), abs=1e-6)
+
+
+@FEW
+@given(dated_problems(dates=False))
+def test_cbc_solves_the_compact_network_like_highs(instance) -> None:
+    inst = encoded(instance)
+    by = {s: lp.allocate_lp(inst, s, formulation=c.FORMULATION_COMPACT)[1] for s in SOLVERS}
+    assert by[c.SOLVER_CBC].weighted_fill == by[c.SOLVER_HIGHS].weighted_fill
+    assert by[c.SOLVER_CBC].objective == pytest.approx(by[c.SOLVER_HIGHS].objective, rel=1e-9)
+
+
+def test_compact_network_grows_with_lots_and_classes_not_pairs() -> None:
+    # 200 lots and 50 thresholds in one group: 200 x 50 / 2 eligible pairs or so, and a
+    # chain of 50 levels.
+    rng = np.random.default_rng(7)
+    inv = pd.DataFrame(
+        {
+            "item": "A",
+            "lot": [str(i) for i in range(200)],
+            "qty": rng.integers(1, 20, 200),
+            "shelf_life": rng.integers(0, 500, 200),
+        }
+    )
+    dem = pd.DataFrame({"item": "A", "qty": rng.integers(1, 30, 50),
+                        "requirement": np.arange(50) * 10})  # fmt: skip
+    inst = encode(inv, dem)
+    pair = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_PAIR)[1]
+    auto = lp.allocate_lp(inst, c.SOLVER_HIGHS)[1]
+    assert auto.formulations == {c.FORMULATION_COMPACT: 1}
+    assert auto.variables <= 200 + 2 * 50 and auto.constraints <= 2 * 50
+    assert pair.variables > 10 * auto.variables
+    assert auto.weighted_fill == pair.weighted_fill
+
+
+def test_a_binding_receipt_keeps_the_pair_model(monkeypatch) -> None:
+    monkeypatch.setitem(lp.BLOCK_VARIABLES, c.SOLVER_HIGHS, 1)  # one item per block
+    inv, dem = _receipt_and_plain_items()
+    inst = encode(inv, dem, as_of=np.datetime64("2026-03-02"))
+    report = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_COMPACT)[1]
+    # Item A's receipt binds (pair model); item B has none (compact).
+    assert report.formulations == {c.FORMULATION_PAIR: 1, c.FORMULATION_COMPACT: 1}
+
+
+# --- the PuLP model --------------------------------------------------------------------------
+
+
+@FEW
+@given(dated_problems())
+def test_pulp_problem_reaches_the_array_paths_optimum(instance) -> None:
+    inst = encoded(instance)
+    report = lp.allocate_lp(inst, c.SOLVER_CBC, formulation=c.FORMULATION_PAIR)[1]
+    model = consumption.lp.pulp_problem(inst)
+    if not model.variables:
+        assert report.weighted_fill == 0
+        return
+    model.problem.solve(bundled_cbc())
+    assert pulp.LpStatus[model.problem.status] == "Optimal"
+    assert pulp.value(model.problem.objective) == pytest.approx(report.objective, rel=1e-7)
+    solved = model.allocation()
+    invariants.check(inst, solved)
+    assert lp.weighted_fill(inst, solved.filled) == report.weighted_fill
+    for k in range(len(model.variables)):
+        assert inst.lot_item[model.lot[k]] == inst.line_item[model.lines(k)[0]]
