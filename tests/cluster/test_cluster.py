@@ -8,7 +8,11 @@ item partitions.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -238,3 +242,53 @@ def test_run_with_workers_from_the_command_line(tmp_path: Path, capsys) -> None:
     assert "filled 3,450 (100.0%)" in printed
     lots = pd.read_parquet(out / "lots")
     assert sorted(lots[c.CONSUMED].astype(int).tolist()) == [0, 450, 3000]
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_outputs_are_whole(tmp_path: Path) -> None:
+    """Its own cluster (the module's must keep its workers): one worker is killed while it
+    allocates a partition; Dask runs the lost tasks again and every row is still there."""
+    rng = np.random.default_rng(5)
+    lots, lines = 200_000, 40_000
+    inventory = pd.DataFrame(
+        {
+            "item": [f"I{n:03d}" for n in rng.integers(0, 40, lots)],
+            "lot": [f"L{n}" for n in range(lots)],
+            "qty": rng.integers(1, 50, lots),
+            "shelf_life": rng.integers(-5, 400, lots),
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "item": [f"I{n:03d}" for n in rng.integers(0, 40, lines)],
+            "qty": rng.integers(1, 200, lines),
+            "requirement": rng.choice([90, 180, 270], lines),
+        }
+    )
+    out = tmp_path / "out"
+    results: list[dict] = []
+    errors: list[BaseException] = []
+    with cluster.connect(workers=2) as own:
+
+        def work() -> None:
+            stock = split(inventory, tmp_path / "inv", 2)
+            lines_in = split(demand, tmp_path / "dem", 2)
+            try:
+                results.append(cluster.run(stock, lines_in, out, own, partitions=2))
+            except BaseException as error:  # reported below, in the test's thread
+                errors.append(error)
+
+        runner = threading.Thread(target=work)
+        runner.start()
+        killed = None
+        while runner.is_alive() and killed is None:
+            for worker, keys in own.processing().items():
+                if any("_allocate_partition" in str(key) for key in keys):
+                    with contextlib.suppress(Exception):  # the call dies with its worker
+                        own.run(os._exit, 1, workers=[worker])
+                    killed = worker
+                    break
+            time.sleep(0.005)
+        runner.join()
+    assert not errors, errors
+    assert killed is not None, "the run ended before a worker could be killed"
+    assert_same(out, consumption.allocate(inventory, demand))
