@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import resource
 import sys
 import tempfile
 import time
@@ -46,9 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     from consumption.cluster import run as cluster
 
     print(f"workers {args.workers}, input parts {args.parts}")
-    print(f"{'lots':>12} {'lines':>10} {'one machine s':>14} {'cluster s':>10} {'ratio':>6}")
-    with cluster.connect(workers=args.workers) as client:
-        for lots in args.lots:
+    print(
+        f"{'lots':>12} {'lines':>10} {'one machine s':>14} {'cluster s':>10} {'ratio':>6} "
+        f"{'lots/partition':>15} {'worker peak MiB':>16}"
+    )
+    for lots in args.lots:
+        # A fresh cluster per size, so that a worker's peak memory is this size's.
+        with cluster.connect(workers=args.workers) as client:
             lines = lots // 5
             inventory, demand = generator().generate(
                 lots=lots, items=max(20, lots // 500), locations=5, customers=300,
@@ -75,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 many = time.perf_counter() - start
                 assert summary["totals"]["filled"] == single.summary["totals"]["filled"]
-                print(f"{lots:>12,} {lines:>10,} {one:>14.2f} {many:>10.2f} {many / one:>6.2f}")
+                # Peak resident memory of each worker process so far (Linux: KiB).
+                peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                peak = max(peaks.values()) / 1024
+                per = lots / summary["run"]["partitions"]
+                print(
+                    f"{lots:>12,} {lines:>10,} {one:>14.2f} {many:>10.2f} {many / one:>6.2f} "
+                    f"{per:>15,.0f} {peak:>16,.0f}"
+                )
     return 0
 
 

@@ -82,6 +82,9 @@ HELPERS: Final = (FILE, ROW, BUCKET)
 PART_SUFFIXES: Final = (".parquet", ".csv", ".xlsx", ".xlsm", ".xls", ".ods")
 DATASETS: Final = ("lots", "allocations", "demand", "expiry_risk", "risk_by_period")
 RETRIES: Final = 3  # a task whose worker died runs again, up to this many times
+# Buckets per partition: Dask hashes the bucket once more to pick its partition, and with
+# as many buckets as partitions two would often share one, leaving another empty.
+BUCKETS_PER_PARTITION: Final = 64
 
 
 @dataclass(frozen=True)
@@ -327,8 +330,9 @@ def run(
     count = partitions or max(1, 2 * len(client.scheduler_info().get("workers", {})))
     stock_files = [str(p) for p in part_files(inventory, "inventory")]
     line_files = [str(p) for p in part_files(demand, "demand")]
-    stock = _read_all(client, stock_files, s.INVENTORY, options, count)
-    lines = _read_all(client, line_files, s.DEMAND, options, count)
+    buckets = count * BUCKETS_PER_PARTITION
+    stock = _read_all(client, stock_files, s.INVENTORY, options, buckets)
+    lines = _read_all(client, line_files, s.DEMAND, options, buckets)
     stock_facts = client.gather(client.map(_facts, stock))
     line_facts = client.gather(client.map(_facts, lines))
     _same_columns(stock_facts, stock_files, "inventory")
