@@ -168,9 +168,13 @@ _TABLES: Final = {table.name: table for table in s.TABLES}
 def _facts(frame: pd.DataFrame) -> dict[str, Any]:
     """What the client needs of a part: its columns, rows and last due date."""
     due = frame[C.DUE_DATE].max() if C.DUE_DATE in frame.columns and len(frame) else None
+    priorities: list[float] = []
+    if C.PRIORITY in frame.columns:
+        priorities = frame[C.PRIORITY].dropna().unique().tolist()
     return {
         "columns": [str(name) for name in frame.columns],
         "rows": len(frame),
+        "priorities": sorted(float(p) for p in priorities),
         "due": None if due is None or pd.isna(due) else str(pd.Timestamp(due).date()),
     }
 
@@ -337,6 +341,7 @@ def run(
     line_facts = client.gather(client.map(_facts, lines))
     _same_columns(stock_facts, stock_files, "inventory")
     _same_columns(line_facts, line_files, "demand")
+    _lp_weights_hold(plan, line_facts)
     rows = [fact["rows"] for fact in line_facts]
     offsets = tuple(int(x) for x in np.concatenate(([0], np.cumsum(rows)[:-1])))
     dues = [fact["due"] for fact in line_facts if fact["due"]]
@@ -410,6 +415,18 @@ def _read_all(
     if errors:
         raise merge_errors(errors)
     return list(futures)
+
+
+def _lp_weights_hold(plan: Plan, facts: list[dict[str, Any]]) -> None:
+    """The LP weighs a line by its priority class among the classes its instance holds; a
+    partition that lacks a class would weigh the others differently from a single run."""
+    classes = {p for fact in facts for p in fact["priorities"]}
+    if plan.engine == C.ENGINE_LP and len(classes) > 1:
+        raise UsageError(
+            f"the demand has {len(classes)} priority classes: the LP on a cluster would weigh "
+            "them per partition, unlike one run; run --engine lp on one machine, or the "
+            "greedy on the cluster"
+        )
 
 
 def _same_columns(facts: list[dict[str, Any]], files: list[str], name: str) -> None:

@@ -28,7 +28,7 @@ import consumption
 from consumption import constants as c
 from consumption.cli import main
 from consumption.cluster import run as cluster
-from consumption.errors import Code, InputError, PartitionError, StrictStopError
+from consumption.errors import Code, InputError, PartitionError, StrictStopError, UsageError
 from consumption.io.outfolder import STATE_DIR
 from consumption.io.read import read_demand, read_inventory, read_lanes
 
@@ -292,3 +292,18 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_outputs_are_whole(tmp_path:
     assert not errors, errors
     assert killed is not None, "the run ended before a worker could be killed"
     assert_same(out, consumption.allocate(inventory, demand))
+
+
+def test_the_lp_with_priorities_is_refused_on_a_cluster(
+    client: cluster.Client, tmp_path: Path
+) -> None:
+    """Its weights follow the classes a partition holds: refused rather than different."""
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text("item,lot,qty,shelf_life\nA,L1,5,100\nB,L2,5,100\n", encoding="utf-8")
+    demand = tmp_path / "demand.csv"
+    demand.write_text("item,qty,priority\nA,3,1\nB,3,2\n", encoding="utf-8")
+    plan = cluster.Plan(engine=c.ENGINE_LP)
+    with pytest.raises(UsageError, match="2 priority classes"):
+        cluster.run(inventory, demand, tmp_path / "out", client, plan=plan)
+    summary = cluster.run(inventory, demand, tmp_path / "out", client)  # the greedy may
+    assert summary["totals"]["filled"] == 6
