@@ -66,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_report(commands)
     _add_push(commands)
+    _add_pull(commands)
     _add_anaplan_payload(commands)
     return top
 
@@ -562,6 +563,37 @@ def _push(args: argparse.Namespace) -> int:
         Path(args.out), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
     )
     say(terminal.pushed_text(len(reports), settings.model))
+    return C.EXIT_OK
+
+
+def _add_pull(commands: argparse._SubParsersAction) -> None:
+    pull = commands.add_parser(
+        "pull",
+        help="fetch inventory, demand and lanes from Anaplan export actions",
+        description="Run the export actions of anaplan.toml's [anaplan.pull] tables, download "
+        "their files, check them as the engine reads them, and make inventory.csv, demand.csv, "
+        "lanes.csv, scenario.toml and pull.json current in DIR together.",
+    )
+    pull.add_argument("--config", required=True, metavar="FILE", help="anaplan.toml")
+    pull.add_argument(
+        "--into",
+        default=C.DEFAULT_PULL_DIR,
+        metavar="DIR",
+        help=f"the folder the inputs go into, a scenario folder (default: {C.DEFAULT_PULL_DIR})",
+    )
+    pull.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    pull.set_defaults(handler=_pull)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from consumption.anaplan import config, pull
+
+    settings = config.load(args.config)
+    say = _say(args)
+    pulled = pull.pull(
+        Path(args.into), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
+    )
+    say(terminal.pulled_text(len(pulled), settings.model, Path(args.into)))
     return C.EXIT_OK
 
 

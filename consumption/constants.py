@@ -64,6 +64,8 @@ EXPIRY_RISK_FILE: Final = "expiry_risk.csv"
 RISK_BY_PERIOD_FILE: Final = "risk_by_period.csv"
 DEFAULT_OUT_DIR: Final = "consumption-out"
 ANAPLAN_DIR: Final = "anaplan"  # the Anaplan-ready export (SPEC §7), under the output folder
+DEFAULT_PULL_DIR: Final = "inputs"  # where consumption pull writes when no --into is given
+PULL_FILE: Final = "pull.json"  # what consumption pull fetched: exports, tasks, sha256, rows
 ANAPLAN_PAYLOAD_FORMATS: Final = ("v2", "v1")  # certificate auth messages; v2 the default
 # ``consumption compare`` (SPEC §4): one folder per engine, and the comparison itself.
 COMPARE_LOTS_FILE: Final = "compare_lots.csv"

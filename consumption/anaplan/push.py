@@ -33,7 +33,7 @@ from consumption import constants as C
 from consumption.anaplan import ids
 from consumption.anaplan.auth import BasicAuth, CertificateAuth, Warn, warn_on_stderr
 from consumption.anaplan.client import BulkClient
-from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig
+from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig, needs_loads
 from consumption.anaplan.http import Scrub
 from consumption.anaplan.manifest import MANIFEST_FILE, read_manifest
 from consumption.errors import (
@@ -197,6 +197,7 @@ def push(
     refused. ``warn`` is told what is unsafe but allowed (plain HTTP, a key others
     may read).
     """
+    needs_loads(config)
     run = current_folder(out_dir)
     folder = run / C.ANAPLAN_DIR
     check_run(Path(out_dir), run, folder)

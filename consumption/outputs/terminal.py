@@ -61,6 +61,11 @@ def pushed_text(loads: int, model: str) -> str:
     return f"pushed {loads} load(s) to model {model}"
 
 
+def pulled_text(tables: int, model: str, into: Path) -> str:
+    """The last line of a pull."""
+    return f"pulled {tables} table(s) from model {model} into {into}"
+
+
 def notice_lines(notices: Sequence[str]) -> list[str]:
     """Notices (ignored columns, skipped rows, unknown locations), one line each."""
     return [f"note: {notice}" for notice in notices]

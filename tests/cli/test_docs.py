@@ -24,7 +24,7 @@ COMMANDS = sorted(_commands())
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["anaplan-payload", "compare", "push", "report", "run", "validate"]
+    assert COMMANDS == ["anaplan-payload", "compare", "pull", "push", "report", "run", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -80,6 +80,7 @@ class Task:
     action: str
     task_id: str
     polls: int = 0
+    written: bool = False  # an export task writes its file once, when it completes
 
 
 @dataclass
@@ -123,6 +124,13 @@ class StandIn:
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     dump_parts: tuple[bytes, bytes] = (b'"Lots","Error"\n', b'"A||5678","Invalid line item"\n')
     private_files: list[str] = field(default_factory=list)  # created by a wrong file id
+    # Export actions: export id -> the file it writes (its output file has the export's id),
+    # served in chunks of export_chunk_bytes; failing_exports end unsuccessful.
+    exports: dict[str, bytes] = field(default_factory=dict)
+    export_chunk_bytes: int = 1000
+    failing_exports: set[str] = field(default_factory=set)
+    exported: dict[str, bytes] = field(default_factory=dict)  # written by a finished export
+    downloads: list[str] = field(default_factory=list)  # export ids, each time downloaded whole
 
     def __post_init__(self) -> None:
         self._tokens: dict[str, float] = {}
@@ -225,21 +233,24 @@ class StandIn:
         if route == "/files" and method == "GET":
             listed = [{"id": file_id, **entry} for file_id, entry in self.files.items()]
             return self._page("files", listed, offset)
+        if (m := re.fullmatch(r"/files/(\d+)/chunks(?:/(\d+))?", route)) and method == "GET":
+            return self._download(m[1], m[2], offset)
         if m := re.fullmatch(r"/files/(\d+)", route):
             return self._chunk_count(m[1], json.loads(body))
         if m := re.fullmatch(r"/files/(\d+)/chunks/(\d+)", route):
             return self._chunk(m[1], int(m[2]), headers.get("Content-Type", ""), body)
         if m := re.fullmatch(r"/files/(\d+)/complete", route):
             return self._complete(m[1])
-        known = {"imports": self.imports, "processes": self.processes}
-        if (m := re.match(r"/(imports|processes)/(\d+)/", route)) and m[2] not in known[m[1]]:
+        known = {"imports": self.imports, "processes": self.processes, "exports": self.exports}
+        kinds = r"(imports|processes|exports)"
+        if (m := re.match(rf"/{kinds}/(\d+)/", route)) and m[2] not in known[m[1]]:
             return 404, {"status": {"code": 404, "message": f"no such {m[1][:-1]}"}}
-        if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks", route):
+        if m := re.fullmatch(rf"/{kinds}/(\d+)/tasks", route):
             if method == "GET":
                 listed = [{"taskId": t.task_id} for t in self.tasks.values() if t.action == m[2]]
                 return self._page("tasks", listed, offset)
             return self._start(m[1], m[2], json.loads(body or b"{}"))
-        if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks/(\w+)", route):
+        if m := re.fullmatch(rf"/{kinds}/(\d+)/tasks/(\w+)", route):
             return self._status(m[1], m[2], m[3])
         if m := re.fullmatch(r"/imports/(\d+)/tasks/(\w+)/dump/chunks(?:/(\d+))?", route):
             return self._dump(m[1], m[3], offset)
@@ -293,9 +304,29 @@ class StandIn:
         self.completed.setdefault(file_id, []).append(b"".join(chunks[n] for n in range(count)))
         return 200, {"file": {"id": file_id, "chunkCount": count}}
 
+    def _download(self, file_id: str, chunk: str | None, offset: int) -> tuple[int, Any]:
+        """An export's output file, as Anaplan serves it: a chunk list, then each chunk."""
+        content = self.exported.get(file_id)
+        if content is None:
+            self.problems.append(f"file {file_id} downloaded before its export ran")
+            return 404, {"status": {"code": 404, "message": "no such file"}}
+        size = self.export_chunk_bytes
+        parts = [content[i : i + size] for i in range(0, len(content), size)] or [b""]
+        if chunk is None:
+            listed = [{"id": str(i), "name": f"Chunk {i}"} for i in range(len(parts))]
+            return self._page("chunks", listed, offset)
+        if int(chunk) == len(parts) - 1:
+            self.downloads.append(file_id)
+        return 200, parts[int(chunk)]
+
     def _start(self, kind: str, action: str, body: dict[str, Any]) -> tuple[int, Any]:
         if not body.get("localeName"):
             self.problems.append(f"{kind} {action} started without localeName")
+        if kind == "exports":
+            task = Task(action, secrets.token_hex(16).upper())
+            self.tasks[task.task_id] = task
+            self.task_starts.append(action)
+            return 200, {"task": {"taskId": self.hostile_task_id or task.task_id}}
         imports = [action] if kind == "imports" else self.processes.get(action, [])
         for import_id in imports:
             file_id = self.imports.get(import_id)
@@ -313,6 +344,15 @@ class StandIn:
         task.polls += 1
         if task.polls < self.polls_until_done:
             return 200, {"task": {"taskId": task_id, "taskState": "IN_PROGRESS", "progress": 0.5}}
+        if kind == "exports":
+            ok = action not in self.failing_exports
+            if ok and not task.written:
+                self.exported[action] = self.exports[action]
+                task.written = True
+            result = {"successful": ok, "failureDumpAvailable": False, "objectId": action}
+            if not ok:
+                result["details"] = [{"localMessageText": "export failed: no such view"}]
+            return 200, {"task": {"taskId": task_id, "taskState": "COMPLETE", "result": result}}
         imports = [action] if kind == "imports" else self.processes.get(action, [])
         failed = [i for i in imports if i in self.failing]
         result: dict[str, Any] = {
