@@ -21,6 +21,8 @@ from consumption.errors import (
     ConsumptionError,
     InputError,
     StrictStopError,
+    SyncBusyError,
+    SyncStageError,
     UsageError,
     command_line,
 )
@@ -49,7 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def exit_code(error: BaseException) -> int:
-    """SPEC §8: 2 for bad input or usage, 1 for anything else (a failed task, a bug)."""
+    """SPEC §8: 2 for bad input or usage, 1 for anything else (a failed task, a bug); a
+    sync's own codes for a failed stage and for a model another sync holds."""
+    if isinstance(error, SyncStageError):
+        return error.code
+    if isinstance(error, SyncBusyError):
+        return C.EXIT_BUSY
     return C.EXIT_BAD_INPUT if isinstance(error, InputError | UsageError) else C.EXIT_FAILURE
 
 
@@ -67,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_push(commands)
     _add_pull(commands)
+    _add_sync(commands)
     _add_anaplan_payload(commands)
     return top
 
@@ -594,6 +602,38 @@ def _pull(args: argparse.Namespace) -> int:
         Path(args.into), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
     )
     say(terminal.pulled_text(len(pulled), settings.model, Path(args.into)))
+    return C.EXIT_OK
+
+
+def _add_sync(commands: argparse._SubParsersAction) -> None:
+    sync = commands.add_parser(
+        "sync",
+        help="pull the inputs from Anaplan, run, and push the results, as one job",
+        description="Pull (the export actions of [anaplan.pull]), run (the options of "
+        "[anaplan.run], the Anaplan export) and push (the loads of [[anaplan.load]]) in a new "
+        "batch folder under DIR/batches/, holding a lock on the model; one line per stage. "
+        f"Exit codes: {C.EXIT_OK} done, {C.EXIT_BAD_INPUT} bad input or configuration, "
+        f"{C.EXIT_PULL_FAILED}/{C.EXIT_RUN_FAILED}/{C.EXIT_PUSH_FAILED} pull/run/push failed, "
+        f"{C.EXIT_BUSY} another sync of the model is running.",
+    )
+    sync.add_argument("--config", required=True, metavar="FILE", help="anaplan.toml")
+    sync.add_argument(
+        "--work", required=True, metavar="DIR", help="the folder that holds the batch folders"
+    )
+    sync.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sync.set_defaults(handler=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from consumption import sync
+    from consumption.anaplan import config
+
+    settings = config.load(args.config)
+    batch = sync.sync(
+        Path(args.work), settings, say=_say(args),
+        warn=lambda text: _err(terminal.warning_text(text)),
+    )  # fmt: skip
+    _say(args)(terminal.synced_text(batch.batch_id, batch.folder))
     return C.EXIT_OK
 
 

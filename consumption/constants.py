@@ -153,6 +153,16 @@ EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_WARNINGS: Final = 3  # --strict: the run found warnings (unmatched keys); nothing written
+# consumption sync: which stage failed, for a scheduler to act on (bad input stays 2: a
+# retry will not help; these may), and 75 (EX_TEMPFAIL) while another sync holds the model.
+EXIT_PULL_FAILED: Final = 10
+EXIT_RUN_FAILED: Final = 11
+EXIT_PUSH_FAILED: Final = 12
+EXIT_BUSY: Final = 75
+SYNC_FILE: Final = "sync.json"  # a batch's record: its id, each stage's outcome and time
+SYNC_BATCHES_DIR: Final = "batches"  # under --work: one folder per batch
+SYNC_LATEST: Final = "latest"  # under --work: a link to the last batch that pushed
+SYNC_KEEP_RUNS: Final = 7  # batch folders a sync keeps, its own included
 
 # --- input reading (added by consumption/reading.py) ---------------------------------
 # Lanes columns (SPEC §5); RANK above is shared with the lots output.

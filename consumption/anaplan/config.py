@@ -127,6 +127,8 @@ class PushConfig:
     accept_ignored_rows: bool = False
     # Credentials over plain HTTP to a host that is not this machine: only when asked.
     allow_insecure_http: bool = False
+    # consumption sync: the batch folders kept under --work, the new one included.
+    keep_runs: int = C.SYNC_KEEP_RUNS
 
     def __post_init__(self) -> None:
         # As for Load: what load() checks holds for a configuration made in code.
@@ -172,6 +174,7 @@ _SETTINGS: Final[dict[str, tuple[tuple[type, ...], float | None]]] = {
     "refresh_margin_s": ((int, float), 0),
     "accept_ignored_rows": ((bool,), None),
     "allow_insecure_http": ((bool,), None),
+    "keep_runs": ((int,), 1),
 }
 # The kind of ID each key of the configuration takes.
 _ID_KINDS: Final = {

@@ -66,6 +66,11 @@ def pulled_text(tables: int, model: str, into: Path) -> str:
     return f"pulled {tables} table(s) from model {model} into {into}"
 
 
+def synced_text(batch_id: str, folder: Path) -> str:
+    """The last line of a sync."""
+    return f"synced batch {batch_id} ({folder})"
+
+
 def notice_lines(notices: Sequence[str]) -> list[str]:
     """Notices (ignored columns, skipped rows, unknown locations), one line each."""
     return [f"note: {notice}" for notice in notices]
