@@ -75,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
     _add_push(commands)
     _add_pull(commands)
     _add_sync(commands)
+    _add_anaplan_config(commands)
     _add_anaplan_payload(commands)
     return top
 
@@ -634,6 +635,37 @@ def _sync(args: argparse.Namespace) -> int:
         warn=lambda text: _err(terminal.warning_text(text)),
     )  # fmt: skip
     _say(args)(terminal.synced_text(batch.batch_id, batch.folder))
+    return C.EXIT_OK
+
+
+def _add_anaplan_config(commands: argparse._SubParsersAction) -> None:
+    skeleton = commands.add_parser(
+        "anaplan-config",
+        help="print an anaplan.toml to fill in, with a load for every file of an export",
+        description="Print a commented anaplan.toml for the Anaplan export in OUT_DIR: a "
+        "[[anaplan.load]] per file in load order, with its target and columns, a place for "
+        "each ID, and the [anaplan.pull] tables.",
+    )
+    skeleton.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run with --anaplan")
+    skeleton.add_argument(
+        "--to", metavar="FILE", help="write it to FILE (never over an existing file)"
+    )
+    skeleton.set_defaults(handler=_anaplan_config)
+
+
+def _anaplan_config(args: argparse.Namespace) -> int:
+    from consumption.anaplan import skeleton
+
+    text = skeleton.skeleton(Path(args.out))
+    if args.to is None:
+        print(text, end="")
+        return C.EXIT_OK
+    try:  # "x": a configuration filled in by hand is never replaced by a blank one
+        with open(args.to, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise UsageError(f"{args.to} exists already; give another FILE, or remove it") from error
+    print(terminal.written_config_text(Path(args.to)))
     return C.EXIT_OK
 
 

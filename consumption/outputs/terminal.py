@@ -71,6 +71,11 @@ def synced_text(batch_id: str, folder: Path) -> str:
     return f"synced batch {batch_id} ({folder})"
 
 
+def written_config_text(path: Path) -> str:
+    """After ``anaplan-config --to``."""
+    return f"wrote {path}: fill in every ___ with the ID from Anaplan"
+
+
 def notice_lines(notices: Sequence[str]) -> list[str]:
     """Notices (ignored columns, skipped rows, unknown locations), one line each."""
     return [f"note: {notice}" for notice in notices]

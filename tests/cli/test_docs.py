@@ -25,6 +25,7 @@ COMMANDS = sorted(_commands())
 
 def test_the_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
+        "anaplan-config",
         "anaplan-payload",
         "compare",
         "pull",
