@@ -365,6 +365,7 @@ def _run(args: argparse.Namespace) -> int:
         written = export.write(
             result, out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras
         )
+        _notices(say, export.notices(out))
     else:
         written = result.write(
             out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras

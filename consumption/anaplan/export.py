@@ -29,8 +29,9 @@ import pyarrow.compute as pc
 
 from consumption import constants as C
 from consumption.anaplan import manifest
-from consumption.anaplan.codes import codes
+from consumption.anaplan.codes import codes, importable
 from consumption.errors import InvariantError
+from consumption.io.outfolder import current_folder
 from consumption.io.write import write_csv
 
 if TYPE_CHECKING:
@@ -320,9 +321,17 @@ def write_export(folder: Path, result: Result, run_id: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     files = build(result)
     entries = []
+    notices = []
     for export in files:
         path = folder / export.file
-        write_csv(path, export.frame, result.decimals)
+        frame, replaced = _importable(export)
+        notices += [
+            f"{export.file}: {count:,} value(s) of {name!r} held control characters an Anaplan "
+            f"import cannot take (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F); each is "
+            "written as U+FFFD"
+            for name, count in replaced.items()
+        ]
+        write_csv(path, frame, result.decimals)
         entries.append(
             manifest.entry(
                 export.file, export.kind, export.target,
@@ -331,7 +340,38 @@ def write_export(folder: Path, result: Result, run_id: str) -> dict[str, Any]:
         )  # fmt: skip
     run = result.summary.get("run", {})
     batch = str(files[-1].frame[BATCHES].iloc[0])
-    return manifest.write(folder, run_id, batch, run.get("created"), run.get("as_of"), entries)
+    return manifest.write(
+        folder, run_id, batch, run.get("created"), run.get("as_of"), entries, notices
+    )
+
+
+def _importable(export: ExportFile) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The file's frame with the control characters Anaplan refuses replaced in every
+    text column (codes never hold them), and how many values of each column had one."""
+    frame = export.frame
+    replaced: dict[str, int] = {}
+    for column in export.columns:
+        if column.format != TEXT or column.role == ROLE_CODE:
+            continue
+        values = pa.array(frame[column.name], from_pandas=True)
+        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        fixed, count = importable(values)
+        if count:
+            frame = frame if replaced else frame.copy()
+            frame[column.name] = _series(pc.cast(fixed, pa.large_string()))
+            replaced[column.name] = count
+    return frame, replaced
+
+
+def notices(out_dir: str | Path) -> list[str]:
+    """What the export of ``out_dir``'s current run changed to be importable."""
+    path = current_folder(out_dir) / C.ANAPLAN_DIR / manifest.MANIFEST_FILE
+    try:
+        found = json.loads(path.read_text(encoding="utf-8")).get("notices", [])
+    except (OSError, ValueError):
+        return []
+    return [str(n) for n in found] if isinstance(found, list) else []
 
 
 def write(
