@@ -32,9 +32,9 @@ FILES = (
     "items.csv",
     "locations.csv",
     "shelf_life_rules.csv",
+    "batches.csv",
     "lots.csv",
     "demand_lines.csv",
-    "batches.csv",
     "lot_consumption.csv",
     "remaining_demand.csv",
     "demand_fill.csv",
@@ -74,11 +74,18 @@ def model(pki: dict[str, Any]) -> Iterator[Callable[..., Running]]:
         running.stop()
 
 
-def sync_config(path: Path, running: Running, pki: dict[str, Any], keep_runs: int = 7) -> Path:
+def sync_config(
+    path: Path,
+    running: Running,
+    pki: dict[str, Any],
+    keep_runs: int = 7,
+    actions: tuple[str, ...] = (),
+) -> Path:
     loads = "".join(
         f'\n[[anaplan.load]]\nfile = "{f}"\nfile_id = "{fid}"\nimport_id = "{iid}"\n'
         for f, fid, iid in IDS
     )
+    loads += "".join(f'\n[[anaplan.load]]\naction_id = "{a}"\n' for a in actions)
     run = '\n[anaplan.run]\nas_of = "2026-12-01"\n'
     config = pull_config(path, running, pki, extra=run + loads)
     text = config.read_text().replace("[anaplan]\n", f"[anaplan]\nkeep_runs = {keep_runs}\n", 1)
@@ -138,6 +145,45 @@ def test_each_sync_is_a_batch_folder_and_old_ones_go_beyond_keep_runs(
     assert sorted(p.name for p in (work / C.SYNC_BATCHES_DIR).iterdir()) == batches[1:]
     lots = running.state.completed[IDS[3][1]]
     assert len(lots) == 3  # pushed once per sync
+
+
+def test_a_second_sync_after_the_data_changed_leaves_no_stale_lot_or_line(
+    model: Callable[..., Running], pki: dict[str, Any], tmp_path: Path
+) -> None:
+    lots_file, lines_file = IDS[FILES.index("lots.csv")][1], IDS[FILES.index("demand_lines.csv")][1]
+    actions = {"117000000001": lots_file, "117000000002": lines_file}
+    running = model(delete_actions=actions)
+    config = sync_config(tmp_path / "a.toml", running, pki, actions=tuple(actions))
+    work = tmp_path / "work"
+    assert _sync(config, work) == C.EXIT_OK
+    state = running.state
+    assert len(state.lists[lots_file]) == 4 and len(state.lists[lines_file]) == 3
+    # Lot 9876 is used up and line L3 delivered: the model exports them no more.
+    state.exports[INVENTORY_EXPORT] = INVENTORY.replace(b"A,P2,9876,345,7000\n", b"")
+    state.exports[DEMAND_EXPORT] = DEMAND.replace(b"L3,B,P2,100,10\n", b"")
+    assert _sync(config, work) == C.EXIT_OK
+    out = current_folder(work / C.SYNC_LATEST / "out") / C.ANAPLAN_DIR
+    for file_id, name in ((lots_file, "lots.csv"), (lines_file, "demand_lines.csv")):
+        exported = [line.split(",")[0] for line in (out / name).read_text().splitlines()[1:]]
+        assert sorted(state.lists[file_id]) == sorted(exported), name  # nothing stale
+    assert len(state.lists[lots_file]) == 3 and len(state.lists[lines_file]) == 2
+    # The deletes run after every import, once per sync.
+    starts = [s for s in state.task_starts if s.startswith("117")]
+    assert starts == list(actions) * 2
+    assert state.task_starts[-2:] == list(actions)
+    assert state.problems == []
+
+
+def test_without_the_delete_action_a_list_keeps_its_stale_items(
+    model: Callable[..., Running], pki: dict[str, Any], tmp_path: Path
+) -> None:
+    """Why the delete action is needed: a list import adds and updates, never deletes."""
+    running = model()
+    config = sync_config(tmp_path / "a.toml", running, pki)
+    assert _sync(config, tmp_path / "work") == C.EXIT_OK
+    running.state.exports[INVENTORY_EXPORT] = INVENTORY.replace(b"A,P2,9876,345,7000\n", b"")
+    assert _sync(config, tmp_path / "work") == C.EXIT_OK
+    assert len(running.state.lists[IDS[FILES.index("lots.csv")][1]]) == 4
 
 
 def test_a_failed_pull_exits_10_pushes_nothing_and_keeps_the_batch(

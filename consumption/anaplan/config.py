@@ -48,11 +48,13 @@ class Load:
     file_id: str | None = None
     import_id: str | None = None
     process_id: str | None = None
+    # An action of the model, run in its turn: a delete-by-selection of stale items.
+    action_id: str | None = None
 
     def __post_init__(self) -> None:
         # load() refuses these with the file's name first; this holds for a Load made
         # in code too, so no ID of another shape can reach a URL.
-        for key in ("file_id", "import_id", "process_id"):
+        for key in ("file_id", "import_id", "process_id", "action_id"):
             value = getattr(self, key)
             if value is not None:
                 _check_id("load", key, value)
@@ -64,6 +66,8 @@ class Load:
             return "imports", self.import_id
         if self.process_id:
             return "processes", self.process_id
+        if self.action_id:
+            return "actions", self.action_id
         return None
 
     @property
@@ -71,7 +75,9 @@ class Load:
         """How messages name this load: its file, else its action."""
         if self.file:
             return self.file
-        return f"import {self.import_id}" if self.import_id else f"process {self.process_id}"
+        if self.import_id:
+            return f"import {self.import_id}"
+        return f"process {self.process_id}" if self.process_id else f"action {self.action_id}"
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,9 @@ _ID_KINDS: Final = {
     "import_id": ids.IMPORT,
     "process_id": ids.PROCESS,
     "export_id": ids.EXPORT,
+    "action_id": ids.ACTION,
 }
-_LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id")
+_LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id", "action_id")
 # The tables pull writes, in the order it runs their exports; the first two are required.
 PULL_TABLES: Final = (schema.INVENTORY.name, schema.DEMAND.name, schema.LANES.name)
 _PULL_KEYS: Final = ("export_id", "columns", "decimal", "thousands", "date_format")
@@ -416,17 +423,19 @@ def _load(path: Path, number: int, entry: Any) -> Load:
         values[key] = str(value)
     if ("file" in values) != ("file_id" in values):
         raise AnaplanConfigError(f"{where}: give file and file_id together")
-    if "import_id" in values and "process_id" in values:
-        raise AnaplanConfigError(f"{where}: give import_id or process_id, not both")
-    if not values.keys() & {"file", "import_id", "process_id"}:
-        raise AnaplanConfigError(f"{where}: give a file to upload, an import_id or a process_id")
+    if len(values.keys() & {"import_id", "process_id", "action_id"}) > 1:
+        raise AnaplanConfigError(f"{where}: give one of import_id, process_id and action_id")
+    if not values.keys() & {"file", "import_id", "process_id", "action_id"}:
+        raise AnaplanConfigError(
+            f"{where}: give a file to upload, an import_id, a process_id or an action_id"
+        )
     if "file" in values and (
         Path(values["file"]).is_absolute() or ".." in Path(values["file"]).parts
     ):
         raise AnaplanConfigError(
             f"{where}: file must name a file of the export, relative to OUT/anaplan"
         )
-    for key in ("file_id", "import_id", "process_id"):
+    for key in ("file_id", "import_id", "process_id", "action_id"):
         if key in values:
             _check_id(where, key, values[key])
     return Load(**values)

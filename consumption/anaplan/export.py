@@ -197,6 +197,8 @@ def build(result: Result) -> list[ExportFile]:
             "locations.csv", LOCATIONS, locations.codes, {"Location": (TEXT, locations.texts)}
         ),
         _list_file("shelf_life_rules.csv", RULES, rules.codes, {"Days": (NUMBER, requirements)}),
+        # Before lots and demand lines: their Batch property is formatted as this list.
+        _list_file("batches.csv", BATCHES, _text([batch]), {}),
         _list_file(
             "lots.csv",
             LOTS,
@@ -207,6 +209,9 @@ def build(result: Result) -> list[ExportFile]:
                 "Lot": (TEXT, _plain(lots[C.LOT])),
                 "Shelf Life": (NUMBER, _plain(lots[C.SHELF_LIFE])),
                 "Expiry Date": (DATE, _plain(lots[C.EXPIRY_DATE])),
+                # The batch that last loaded the item: a list import never deletes items,
+                # so the model tells stale ones by it and removes them (delete by selection).
+                "Batch": (_list_of(BATCHES), _series(_text([batch] * len(lots)))),
             },
         ),
         _list_file(
@@ -221,9 +226,9 @@ def build(result: Result) -> list[ExportFile]:
                 "Shelf Life Rule": (_list_of(RULES), _series(line_rule)),
                 "Due Date": (DATE, _plain(demand[C.DUE_DATE])),
                 "Priority": (NUMBER, _plain(demand[C.PRIORITY])),
+                "Batch": (_list_of(BATCHES), _series(_text([batch] * len(demand)))),
             },
         ),
-        _list_file("batches.csv", BATCHES, _text([batch]), {}),
         _module_file(
             "lot_consumption.csv",
             LOT_CONSUMPTION,

@@ -66,6 +66,8 @@ _ROWS: Final = re.compile(
     r"\s*Number of rows (successful|with errors|with warnings|ignored)\s*:\s*([0-9]+)\s*",
     re.IGNORECASE,
 )
+# How messages name the action a load runs, by its URL segment.
+_KIND_NAMES: Final = {"imports": "import", "processes": "process", "actions": "action"}
 # Dump names: made only of checked IDs (see BulkClient.dumps).
 _DUMP_NAME: Final = re.compile(r"(import|process)(-[0-9A-Fa-f]+){2,3}\.csv")
 
@@ -242,7 +244,7 @@ def _run_load(
         _save_dump(folder, name, content)
         for name, content in client.dumps(kind, action_id, task_id, task)
     ]
-    what = f"{kind[:-1] if kind == 'imports' else 'process'} {action_id} ({load.label})"
+    what = f"{_KIND_NAMES[kind]} {action_id} ({load.label})"
     if failed or ignored:
         # Named as the planner reaches them, through the folder's links.
         shown = [str(shown_folder / path.relative_to(folder)) for path in saved]

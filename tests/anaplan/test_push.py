@@ -187,8 +187,8 @@ def test_transient_failures_and_an_expired_token_lose_and_duplicate_nothing(
     files = [file_id for _, file_id, _ in ids]
     imports = [import_id for _, _, import_id in ids]
     faults = [
-        Fault("PUT", rf"/files/{files[3]}/chunks/1$", 503),
-        Fault("PUT", rf"/files/{files[3]}/chunks/2$", "drop"),
+        Fault("PUT", rf"/files/{files[4]}/chunks/1$", 503),
+        Fault("PUT", rf"/files/{files[4]}/chunks/2$", "drop"),
         Fault("PUT", rf"/files/{files[6]}/chunks/0$", "lost"),  # stored, answer lost
         Fault("POST", rf"/files/{files[4]}$", 502),
         Fault("PUT", r"/chunks/1$", "expire", nth=5),  # the token dies mid-push
@@ -431,7 +431,7 @@ def test_a_run_without_the_export_cannot_push_the_previous_one(
             r"'nope.csv' is not a file of the export",
         ),
         ({}, [{"file": "items.csv"}], r"give file and file_id together"),
-        ({}, [{"import_id": "1", "process_id": "2"}], r"import_id or process_id, not both"),
+        ({}, [{"import_id": "1", "process_id": "2"}], r"one of import_id, process_id and"),
         ({}, [{"file": "../x.csv", "file_id": "1"}], r"relative to OUT/anaplan"),
         ({}, [], r"no \[\[anaplan.load\]\] entries"),
     ],
