@@ -32,7 +32,7 @@ from consumption import constants as C
 from consumption.anaplan.auth import BasicAuth, CertificateAuth, Warn, warn_on_stderr
 from consumption.anaplan.client import BulkClient
 from consumption.anaplan.config import Pull, PushConfig, needs_pulls
-from consumption.anaplan.push import _details, make_auth
+from consumption.anaplan.push import make_auth, task_messages
 from consumption.errors import AnaplanTaskError, InputError
 from consumption.io.formats import FileOptions
 from consumption.io.outfolder import publishing
@@ -111,7 +111,7 @@ def _pull_one(client: BulkClient, folder: Path, into: Path, entry: Pull) -> Pull
     if state != "COMPLETE" or result.get("successful") is not True:
         raise AnaplanTaskError(
             f"export {entry.export_id} ({entry.table}) failed: task {task_id} ended "
-            f"{state}{_details(result, client.scrub)}; fix the export action in Anaplan, "
+            f"{state}{task_messages(result, client.scrub)}; fix the export action in Anaplan, "
             "then pull again"
         )
     name = f"{entry.table}.csv"

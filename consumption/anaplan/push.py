@@ -256,7 +256,7 @@ def _run_load(
         )
         raise AnaplanTaskError(
             f"{what} failed: task {task_id} ended {state}{_rows_text(rows)}"
-            f"{_details(result, client.scrub)}{where}; "
+            f"{task_messages(result, client.scrub)}{where}; "
             f"fix the import or the model, then push again{fix}"
         )
     say(f"ran {what}: task {task_id} {state.lower()}{_rows_text(rows)}")
@@ -294,7 +294,7 @@ def _rows_text(rows: dict[str, int]) -> str:
     return f" (rows: {', '.join(shown)})" if shown else ""
 
 
-def _details(result: dict[str, Any], scrub: Scrub) -> str:
+def task_messages(result: dict[str, Any], scrub: Scrub) -> str:
     """The first few of Anaplan's own messages about a task, scrubbed of secrets."""
     details = result.get("details")
     texts = [
