@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -56,7 +57,6 @@ from consumption.errors import (
     UsageError,
 )
 from consumption.io import scenario as scenario_files
-from consumption.io.outfolder import new_run_id
 from consumption.io.read import read_inputs
 
 try:  # POSIX: locks that die with their process
@@ -71,8 +71,19 @@ STAGE_CODES: Final = {
     STAGE_PUSH: C.EXIT_PUSH_FAILED,
 }
 INPUTS_DIR, OUT_DIR = "inputs", "out"
-# A batch folder's name: a batch id (new_run_id), nothing else is ever deleted.
-_BATCH: Final = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
+# A batch folder's name: a batch id (batch_id()); nothing else is ever deleted.
+_BATCH: Final = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{8}")
+
+
+def batch_id(now: dt.datetime | None = None) -> str:
+    """A batch id that sorts by time to the microsecond (two syncs a second apart, or
+    less, must still be pruned oldest first) and never repeats.
+
+    >>> batch_id(dt.datetime(2026, 12, 2, 2, 30, 0, 15, tzinfo=dt.UTC))[:23]
+    '20261202T023000.000015Z'
+    """
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return f"{moment:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(4)}"
 
 
 @dataclass
@@ -98,8 +109,8 @@ def sync(
     needs_loads(config)
     work = Path(work)
     with _model_lock(work, config.model):
-        batch_id = new_run_id()
-        batch = Batch(batch_id, work / C.SYNC_BATCHES_DIR / batch_id)
+        new = batch_id()
+        batch = Batch(new, work / C.SYNC_BATCHES_DIR / new)
         batch.folder.mkdir(parents=True)
         try:
             auth = auth or push.make_auth(config, warn)  # once: both stages sign with it
