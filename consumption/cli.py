@@ -21,6 +21,8 @@ from consumption.errors import (
     ConsumptionError,
     InputError,
     StrictStopError,
+    SyncBusyError,
+    SyncStageError,
     UsageError,
     command_line,
 )
@@ -49,7 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def exit_code(error: BaseException) -> int:
-    """SPEC §8: 2 for bad input or usage, 1 for anything else (a failed task, a bug)."""
+    """SPEC §8: 2 for bad input or usage, 1 for anything else (a failed task, a bug); a
+    sync's own codes for a failed stage and for a model another sync holds."""
+    if isinstance(error, SyncStageError):
+        return error.code
+    if isinstance(error, SyncBusyError):
+        return C.EXIT_BUSY
     return C.EXIT_BAD_INPUT if isinstance(error, InputError | UsageError) else C.EXIT_FAILURE
 
 
@@ -66,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_report(commands)
     _add_push(commands)
+    _add_pull(commands)
+    _add_sync(commands)
+    _add_anaplan_config(commands)
     _add_anaplan_payload(commands)
     return top
 
@@ -355,6 +365,7 @@ def _run(args: argparse.Namespace) -> int:
         written = export.write(
             result, out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras
         )
+        _notices(say, export.notices(out))
     else:
         written = result.write(
             out, formats=formats, protected=found.inputs, on_wait=_err, extras=extras
@@ -562,6 +573,100 @@ def _push(args: argparse.Namespace) -> int:
         Path(args.out), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
     )
     say(terminal.pushed_text(len(reports), settings.model))
+    return C.EXIT_OK
+
+
+def _add_pull(commands: argparse._SubParsersAction) -> None:
+    pull = commands.add_parser(
+        "pull",
+        help="fetch inventory, demand and lanes from Anaplan export actions",
+        description="Run the export actions of anaplan.toml's [anaplan.pull] tables, download "
+        "their files, check them as the engine reads them, and make inventory.csv, demand.csv, "
+        "lanes.csv, scenario.toml and pull.json current in DIR together.",
+    )
+    pull.add_argument("--config", required=True, metavar="FILE", help="anaplan.toml")
+    pull.add_argument(
+        "--into",
+        default=C.DEFAULT_PULL_DIR,
+        metavar="DIR",
+        help=f"the folder the inputs go into, a scenario folder (default: {C.DEFAULT_PULL_DIR})",
+    )
+    pull.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    pull.set_defaults(handler=_pull)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from consumption.anaplan import config, pull
+
+    settings = config.load(args.config)
+    say = _say(args)
+    pulled = pull.pull(
+        Path(args.into), settings, say=say, warn=lambda text: _err(terminal.warning_text(text))
+    )
+    say(terminal.pulled_text(len(pulled), settings.model, Path(args.into)))
+    return C.EXIT_OK
+
+
+def _add_sync(commands: argparse._SubParsersAction) -> None:
+    sync = commands.add_parser(
+        "sync",
+        help="pull the inputs from Anaplan, run, and push the results, as one job",
+        description="Pull (the export actions of [anaplan.pull]), run (the options of "
+        "[anaplan.run], the Anaplan export) and push (the loads of [[anaplan.load]]) in a new "
+        "batch folder under DIR/batches/, holding a lock on the model; one line per stage. "
+        f"Exit codes: {C.EXIT_OK} done, {C.EXIT_BAD_INPUT} bad input or configuration, "
+        f"{C.EXIT_PULL_FAILED}/{C.EXIT_RUN_FAILED}/{C.EXIT_PUSH_FAILED} pull/run/push failed, "
+        f"{C.EXIT_BUSY} another sync of the model is running.",
+    )
+    sync.add_argument("--config", required=True, metavar="FILE", help="anaplan.toml")
+    sync.add_argument(
+        "--work", required=True, metavar="DIR", help="the folder that holds the batch folders"
+    )
+    sync.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sync.set_defaults(handler=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from consumption import sync
+    from consumption.anaplan import config
+
+    settings = config.load(args.config)
+    batch = sync.sync(
+        Path(args.work), settings, say=_say(args),
+        warn=lambda text: _err(terminal.warning_text(text)),
+    )  # fmt: skip
+    _say(args)(terminal.synced_text(batch.batch_id, batch.folder))
+    return C.EXIT_OK
+
+
+def _add_anaplan_config(commands: argparse._SubParsersAction) -> None:
+    skeleton = commands.add_parser(
+        "anaplan-config",
+        help="print an anaplan.toml to fill in, with a load for every file of an export",
+        description="Print a commented anaplan.toml for the Anaplan export in OUT_DIR: a "
+        "[[anaplan.load]] per file in load order, with its target and columns, a place for "
+        "each ID, and the [anaplan.pull] tables.",
+    )
+    skeleton.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run with --anaplan")
+    skeleton.add_argument(
+        "--to", metavar="FILE", help="write it to FILE (never over an existing file)"
+    )
+    skeleton.set_defaults(handler=_anaplan_config)
+
+
+def _anaplan_config(args: argparse.Namespace) -> int:
+    from consumption.anaplan import skeleton
+
+    text = skeleton.skeleton(Path(args.out))
+    if args.to is None:
+        print(text, end="")
+        return C.EXIT_OK
+    try:  # "x": a configuration filled in by hand is never replaced by a blank one
+        with open(args.to, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise UsageError(f"{args.to} exists already; give another FILE, or remove it") from error
+    print(terminal.written_config_text(Path(args.to)))
     return C.EXIT_OK
 
 

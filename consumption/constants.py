@@ -64,6 +64,8 @@ EXPIRY_RISK_FILE: Final = "expiry_risk.csv"
 RISK_BY_PERIOD_FILE: Final = "risk_by_period.csv"
 DEFAULT_OUT_DIR: Final = "consumption-out"
 ANAPLAN_DIR: Final = "anaplan"  # the Anaplan-ready export (SPEC §7), under the output folder
+DEFAULT_PULL_DIR: Final = "inputs"  # where consumption pull writes when no --into is given
+PULL_FILE: Final = "pull.json"  # what consumption pull fetched: exports, tasks, sha256, rows
 ANAPLAN_PAYLOAD_FORMATS: Final = ("v2", "v1")  # certificate auth messages; v2 the default
 # ``consumption compare`` (SPEC §4): one folder per engine, and the comparison itself.
 COMPARE_LOTS_FILE: Final = "compare_lots.csv"
@@ -151,6 +153,16 @@ EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_WARNINGS: Final = 3  # --strict: the run found warnings (unmatched keys); nothing written
+# consumption sync: which stage failed, for a scheduler to act on (bad input stays 2: a
+# retry will not help; these may), and 75 (EX_TEMPFAIL) while another sync holds the model.
+EXIT_PULL_FAILED: Final = 10
+EXIT_RUN_FAILED: Final = 11
+EXIT_PUSH_FAILED: Final = 12
+EXIT_BUSY: Final = 75
+SYNC_FILE: Final = "sync.json"  # a batch's record: its id, each stage's outcome and time
+SYNC_BATCHES_DIR: Final = "batches"  # under --work: one folder per batch
+SYNC_LATEST: Final = "latest"  # under --work: a link to the last batch that pushed
+SYNC_KEEP_RUNS: Final = 7  # batch folders a sync keeps, its own included
 
 # --- input reading (added by consumption/reading.py) ---------------------------------
 # Lanes columns (SPEC §5); RANK above is shared with the lots output.

@@ -236,3 +236,21 @@ class ExportChangedError(ConsumptionError):
 class AnaplanModelError(ConsumptionError):
     """The model is not set up to take the export as it is (a file with another encoding
     or separator than the export's); the message says what to change in Anaplan."""
+
+
+class SyncBusyError(ConsumptionError):
+    """Another ``consumption sync`` holds this model's lock: nothing was done; try later."""
+
+
+class SyncStageError(ConsumptionError):
+    """A stage of ``consumption sync`` (pull, run, push) failed; ``code`` is its exit code
+    and ``cause`` what went wrong."""
+
+    def __init__(self, stage: str, code: int, cause: BaseException) -> None:
+        self.stage = stage
+        self.code = code
+        self.cause = cause
+        super().__init__(f"{stage} failed: {cause}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.stage, self.code, self.cause))

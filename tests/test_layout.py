@@ -2,10 +2,10 @@
 
 From the bottom: ``errors``, ``constants`` and ``progress``; ``engine`` (the model and
 its kernels); ``io`` (reading, the validator, writing); ``lp``; ``outputs``; the
-``anaplan`` integration; ``api``, ``cli`` and ``cluster`` (which runs ``api`` on every
-partition) on top. A module may import from its own
-layer or from below, never from above (``outputs.compare`` runs both engines through
-``api``, the one exception, and ``api`` never imports it).
+``anaplan`` integration; ``api``, ``cli``, ``sync`` (pull, run, push) and ``cluster``
+(which runs ``api`` on every partition) on top. A module may import from its own layer
+or from below, never from above (``outputs.compare`` runs both engines through ``api``,
+the one exception, and ``api`` never imports it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from support.cli import ROOT
 PACKAGE = ROOT / "consumption"
 LAYERS = ["base", "engine", "io", "lp", "outputs", "anaplan", "top"]
 BASE = {"consumption", "consumption.errors", "consumption.constants", "consumption.progress"}
-TOP = {"consumption.api", "consumption.cli"}
+TOP = {"consumption.api", "consumption.cli", "consumption.sync"}
 
 
 def _name(path: Path) -> str:

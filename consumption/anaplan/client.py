@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import math
 import time
 from collections.abc import Iterator
@@ -157,7 +158,7 @@ class Tokens:
 
 
 class BulkClient:
-    """The few bulk API calls a push needs, on one model."""
+    """The few bulk API calls a push and a pull need, on one model."""
 
     def __init__(self, config: PushConfig, auth: CertificateAuth | BasicAuth) -> None:
         self.config = config
@@ -287,6 +288,25 @@ class BulkClient:
                 sent += len(body)
         self._call("POST", f"{files}/complete", json={"id": file_id, "chunkCount": count})
         return count, sent
+
+    def download(self, file_id: str, target: Path) -> tuple[int, int, str]:
+        """Write the model's file ``file_id`` (an export's output has the export's ID) to
+        ``target``, chunk by chunk in order; return (chunks, bytes, sha256)."""
+        chunks = f"{self.config.model_url}/files/{file_id}/chunks"
+        listed = self._list(chunks, "chunks", "file chunks")
+        numbers = [
+            ids.check(ids.CHUNK, _text(c.get("id")), "file chunks", self.scrub) for c in listed
+        ]
+        digest = hashlib.sha256()
+        size = 0
+        with open(target, "wb") as out:
+            # Chunk by chunk: a file of gigabytes never sits in memory whole.
+            for number in numbers:
+                content = self._call("GET", f"{chunks}/{number}").content
+                out.write(content)
+                digest.update(content)
+                size += len(content)
+        return len(numbers), size, digest.hexdigest()
 
     def _encoded(self, raw: bytes) -> tuple[bytes, str]:
         """The chunk gzipped when that makes it clearly smaller (Anaplan unpacks

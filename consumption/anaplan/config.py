@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from consumption import constants as C
 from consumption.anaplan import ids
-from consumption.errors import AnaplanConfigError
+from consumption.errors import AnaplanConfigError, UsageError
+from consumption.io import schema
+from consumption.io.formats import FileOptions, file_options
+from consumption.io.scenario import TABLES, run_options
 
 PAYLOAD_FORMATS: Final = C.ANAPLAN_PAYLOAD_FORMATS  # certificate auth messages
 FORMAT_V2, FORMAT_V1 = PAYLOAD_FORMATS
@@ -45,11 +48,13 @@ class Load:
     file_id: str | None = None
     import_id: str | None = None
     process_id: str | None = None
+    # An action of the model, run in its turn: a delete-by-selection of stale items.
+    action_id: str | None = None
 
     def __post_init__(self) -> None:
         # load() refuses these with the file's name first; this holds for a Load made
         # in code too, so no ID of another shape can reach a URL.
-        for key in ("file_id", "import_id", "process_id"):
+        for key in ("file_id", "import_id", "process_id", "action_id"):
             value = getattr(self, key)
             if value is not None:
                 _check_id("load", key, value)
@@ -61,6 +66,8 @@ class Load:
             return "imports", self.import_id
         if self.process_id:
             return "processes", self.process_id
+        if self.action_id:
+            return "actions", self.action_id
         return None
 
     @property
@@ -68,7 +75,27 @@ class Load:
         """How messages name this load: its file, else its action."""
         if self.file:
             return self.file
-        return f"import {self.import_id}" if self.import_id else f"process {self.process_id}"
+        if self.import_id:
+            return f"import {self.import_id}"
+        return f"process {self.process_id}" if self.process_id else f"action {self.action_id}"
+
+
+@dataclass(frozen=True)
+class Pull:
+    """One input table of ``consumption pull``: the export action that writes it, and
+    how its file is written (its headers as engine columns, Anaplan's number and date
+    formats)."""
+
+    table: str  # the engine's table: inventory, demand or lanes
+    export_id: str
+    options: FileOptions = field(default_factory=FileOptions)
+
+    def __post_init__(self) -> None:
+        _check_id("pull", "export_id", self.export_id)
+        if self.table not in PULL_TABLES:
+            raise AnaplanConfigError(
+                f"pull: {self.table!r} is not a table pull writes; use {', '.join(PULL_TABLES)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,10 @@ class PushConfig:
     workspace: str
     model: str
     loads: tuple[Load, ...]
+    # [anaplan.pull]: the export actions the inputs come from, one per table.
+    pulls: tuple[Pull, ...] = ()
+    # [anaplan.run]: the run options of a sync (as_of, order, engine, ...).
+    run: dict[str, Any] = field(default_factory=dict)
     auth: str = AUTH_CERTIFICATE
     certificate: Path | None = None
     private_key: Path | None = None
@@ -102,6 +133,8 @@ class PushConfig:
     accept_ignored_rows: bool = False
     # Credentials over plain HTTP to a host that is not this machine: only when asked.
     allow_insecure_http: bool = False
+    # consumption sync: the batch folders kept under --work, the new one included.
+    keep_runs: int = C.SYNC_KEEP_RUNS
 
     def __post_init__(self) -> None:
         # As for Load: what load() checks holds for a configuration made in code.
@@ -147,6 +180,7 @@ _SETTINGS: Final[dict[str, tuple[tuple[type, ...], float | None]]] = {
     "refresh_margin_s": ((int, float), 0),
     "accept_ignored_rows": ((bool,), None),
     "allow_insecure_http": ((bool,), None),
+    "keep_runs": ((int,), 1),
 }
 # The kind of ID each key of the configuration takes.
 _ID_KINDS: Final = {
@@ -155,8 +189,13 @@ _ID_KINDS: Final = {
     "file_id": ids.FILE,
     "import_id": ids.IMPORT,
     "process_id": ids.PROCESS,
+    "export_id": ids.EXPORT,
+    "action_id": ids.ACTION,
 }
-_LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id")
+_LOAD_KEYS: Final = ("file", "file_id", "import_id", "process_id", "action_id")
+# The tables pull writes, in the order it runs their exports; the first two are required.
+PULL_TABLES: Final = (schema.INVENTORY.name, schema.DEMAND.name, schema.LANES.name)
+_PULL_KEYS: Final = ("export_id", "columns", "decimal", "thousands", "date_format")
 
 
 def load(path: str | Path) -> PushConfig:
@@ -165,14 +204,15 @@ def load(path: str | Path) -> PushConfig:
     table = _read(path).get("anaplan")
     if not isinstance(table, dict):
         raise AnaplanConfigError(f"{path}: no [anaplan] table; see 'Loading results into Anaplan'")
-    unknown = sorted(set(table) - set(_SETTINGS) - {"load"})
+    tables = ("load", "pull", "run")
+    unknown = sorted(set(table) - set(_SETTINGS) - set(tables))
     if unknown:
         raise AnaplanConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)} in [anaplan]; "
-            f"accepted: {', '.join([*_SETTINGS, 'load'])}"
+            f"accepted: {', '.join([*_SETTINGS, *tables])}"
         )
     settings: dict[str, Any] = {
-        key: _setting(path, key, value) for key, value in table.items() if key != "load"
+        key: _setting(path, key, value) for key, value in table.items() if key not in tables
     }
     for key in ("workspace", "model"):
         if not settings.get(key):
@@ -204,8 +244,85 @@ def load(path: str | Path) -> PushConfig:
         "poll_s", PushConfig.poll_s
     ):
         raise AnaplanConfigError(f"{path}: poll_max_s must be at least poll_s")
-    loads = tuple(_load(path, i, entry) for i, entry in enumerate(_loads(path, table), start=1))
-    return PushConfig(loads=loads, **settings)
+    pulls = _pulls(path, table.get("pull"))
+    # A configuration that only pulls needs no load; push refuses it then (needs_loads).
+    entries = _loads(path, table) if "load" in table or not pulls else []
+    loads = tuple(_load(path, i, entry) for i, entry in enumerate(entries, start=1))
+    run = _run_options(path, table.get("run", {}))
+    return PushConfig(loads=loads, pulls=pulls, run=run, **settings)
+
+
+def needs_loads(config: PushConfig, path: str | Path = "configuration") -> None:
+    """Refuse a configuration without loads where something is to be pushed."""
+    if not config.loads:
+        raise AnaplanConfigError(
+            f"{path}: no [[anaplan.load]] entries; add one per file to upload and import to run"
+        )
+
+
+def needs_pulls(config: PushConfig, path: str | Path = "configuration") -> None:
+    """Refuse a configuration without the exports of inventory and demand."""
+    have = {p.table for p in config.pulls}
+    missing = [name for name in PULL_TABLES[:2] if name not in have]
+    if missing:
+        raise AnaplanConfigError(
+            f"{path}: no [anaplan.pull.{missing[0]}] table; give the export_id of the export "
+            f"action that writes the {missing[0]} (and columns = {{ ... }} for its headers)"
+        )
+
+
+def _pulls(path: Path, given: Any) -> tuple[Pull, ...]:
+    """``[anaplan.pull.<table>]`` tables: an export ID and the file's conventions each."""
+    if given is None:
+        return ()
+    if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+        raise AnaplanConfigError(
+            f"{path}: [anaplan.pull] must hold one table per input, e.g. [anaplan.pull.inventory]"
+        )
+    unknown = sorted(set(given) - set(PULL_TABLES))
+    if unknown:
+        raise AnaplanConfigError(
+            f"{path}: [anaplan.pull.{unknown[0]}] is not a table pull writes; "
+            f"use {', '.join(PULL_TABLES)}"
+        )
+    pulls = []
+    for name in PULL_TABLES:  # in this order, whatever the file's
+        entry = given.get(name)
+        if entry is None:
+            continue
+        where = f"{path} [anaplan.pull.{name}]"
+        extra = sorted(set(entry) - set(_PULL_KEYS))
+        if extra:
+            raise AnaplanConfigError(
+                f"{where}: unknown key(s) {', '.join(extra)}; accepted: {', '.join(_PULL_KEYS)}"
+            )
+        export_id = entry.get("export_id")
+        if not isinstance(export_id, str | int) or isinstance(export_id, bool):
+            raise AnaplanConfigError(f'{where}: needs export_id = "116..." (the export action)')
+        _check_id(where, "export_id", str(export_id))
+        conventions = {k: v for k, v in entry.items() if k != "export_id"}
+        try:
+            options = file_options(TABLES[name], conventions, where, in_file=True)
+        except UsageError as error:
+            raise AnaplanConfigError(str(error)) from error
+        pulls.append(Pull(name, str(export_id), options))
+    return tuple(pulls)
+
+
+def _run_options(path: Path, given: Any) -> dict[str, Any]:
+    """``[anaplan.run]``: the options of the run a sync makes, checked as scenario.toml's."""
+    try:
+        options = run_options(given, f"{path} [anaplan.run]")
+    except UsageError as error:
+        raise AnaplanConfigError(str(error)) from error
+    # The batch folder decides where a sync's inputs and outputs go.
+    placed = sorted(set(options) & {"out", "lanes", "mrsl", "items", "workers", "cluster"})
+    if placed:
+        raise AnaplanConfigError(
+            f"{path} [anaplan.run]: {', '.join(placed)} cannot be set here; sync decides "
+            "where its inputs and outputs are"
+        )
+    return options
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -306,17 +423,19 @@ def _load(path: Path, number: int, entry: Any) -> Load:
         values[key] = str(value)
     if ("file" in values) != ("file_id" in values):
         raise AnaplanConfigError(f"{where}: give file and file_id together")
-    if "import_id" in values and "process_id" in values:
-        raise AnaplanConfigError(f"{where}: give import_id or process_id, not both")
-    if not values.keys() & {"file", "import_id", "process_id"}:
-        raise AnaplanConfigError(f"{where}: give a file to upload, an import_id or a process_id")
+    if len(values.keys() & {"import_id", "process_id", "action_id"}) > 1:
+        raise AnaplanConfigError(f"{where}: give one of import_id, process_id and action_id")
+    if not values.keys() & {"file", "import_id", "process_id", "action_id"}:
+        raise AnaplanConfigError(
+            f"{where}: give a file to upload, an import_id, a process_id or an action_id"
+        )
     if "file" in values and (
         Path(values["file"]).is_absolute() or ".." in Path(values["file"]).parts
     ):
         raise AnaplanConfigError(
             f"{where}: file must name a file of the export, relative to OUT/anaplan"
         )
-    for key in ("file_id", "import_id", "process_id"):
+    for key in ("file_id", "import_id", "process_id", "action_id"):
         if key in values:
             _check_id(where, key, values[key])
     return Load(**values)

@@ -29,8 +29,9 @@ import pyarrow.compute as pc
 
 from consumption import constants as C
 from consumption.anaplan import manifest
-from consumption.anaplan.codes import codes
+from consumption.anaplan.codes import codes, importable
 from consumption.errors import InvariantError
+from consumption.io.outfolder import current_folder
 from consumption.io.write import write_csv
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ def build(result: Result) -> list[ExportFile]:
             "locations.csv", LOCATIONS, locations.codes, {"Location": (TEXT, locations.texts)}
         ),
         _list_file("shelf_life_rules.csv", RULES, rules.codes, {"Days": (NUMBER, requirements)}),
+        # Before lots and demand lines: their Batch property is formatted as this list.
+        _list_file("batches.csv", BATCHES, _text([batch]), {}),
         _list_file(
             "lots.csv",
             LOTS,
@@ -206,6 +209,9 @@ def build(result: Result) -> list[ExportFile]:
                 "Lot": (TEXT, _plain(lots[C.LOT])),
                 "Shelf Life": (NUMBER, _plain(lots[C.SHELF_LIFE])),
                 "Expiry Date": (DATE, _plain(lots[C.EXPIRY_DATE])),
+                # The batch that last loaded the item: a list import never deletes items,
+                # so the model tells stale ones by it and removes them (delete by selection).
+                "Batch": (_list_of(BATCHES), _series(_text([batch] * len(lots)))),
             },
         ),
         _list_file(
@@ -220,9 +226,9 @@ def build(result: Result) -> list[ExportFile]:
                 "Shelf Life Rule": (_list_of(RULES), _series(line_rule)),
                 "Due Date": (DATE, _plain(demand[C.DUE_DATE])),
                 "Priority": (NUMBER, _plain(demand[C.PRIORITY])),
+                "Batch": (_list_of(BATCHES), _series(_text([batch] * len(demand)))),
             },
         ),
-        _list_file("batches.csv", BATCHES, _text([batch]), {}),
         _module_file(
             "lot_consumption.csv",
             LOT_CONSUMPTION,
@@ -320,9 +326,17 @@ def write_export(folder: Path, result: Result, run_id: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     files = build(result)
     entries = []
+    notices = []
     for export in files:
         path = folder / export.file
-        write_csv(path, export.frame, result.decimals)
+        frame, replaced = _importable(export)
+        notices += [
+            f"{export.file}: {count:,} value(s) of {name!r} held control characters an Anaplan "
+            f"import cannot take (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F); each is "
+            "written as U+FFFD"
+            for name, count in replaced.items()
+        ]
+        write_csv(path, frame, result.decimals)
         entries.append(
             manifest.entry(
                 export.file, export.kind, export.target,
@@ -331,7 +345,38 @@ def write_export(folder: Path, result: Result, run_id: str) -> dict[str, Any]:
         )  # fmt: skip
     run = result.summary.get("run", {})
     batch = str(files[-1].frame[BATCHES].iloc[0])
-    return manifest.write(folder, run_id, batch, run.get("created"), run.get("as_of"), entries)
+    return manifest.write(
+        folder, run_id, batch, run.get("created"), run.get("as_of"), entries, notices
+    )
+
+
+def _importable(export: ExportFile) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The file's frame with the control characters Anaplan refuses replaced in every
+    text column (codes never hold them), and how many values of each column had one."""
+    frame = export.frame
+    replaced: dict[str, int] = {}
+    for column in export.columns:
+        if column.format != TEXT or column.role == ROLE_CODE:
+            continue
+        values = pa.array(frame[column.name], from_pandas=True)
+        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        fixed, count = importable(values)
+        if count:
+            frame = frame if replaced else frame.copy()
+            frame[column.name] = _series(pc.cast(fixed, pa.large_string()))
+            replaced[column.name] = count
+    return frame, replaced
+
+
+def notices(out_dir: str | Path) -> list[str]:
+    """What the export of ``out_dir``'s current run changed to be importable."""
+    path = current_folder(out_dir) / C.ANAPLAN_DIR / manifest.MANIFEST_FILE
+    try:
+        found = json.loads(path.read_text(encoding="utf-8")).get("notices", [])
+    except (OSError, ValueError):
+        return []
+    return [str(n) for n in found] if isinstance(found, list) else []
 
 
 def write(

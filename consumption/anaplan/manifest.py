@@ -40,6 +40,7 @@ def write(
     created: str | None,
     as_of: str | None,
     entries: list[dict[str, Any]],
+    notices: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write ``folder/manifest.json`` and return it."""
     manifest = {
@@ -53,6 +54,7 @@ def write(
         "header_row": 1,
         "first_data_row": 2,
         "files": entries,
+        "notices": notices or [],  # what was changed so that Anaplan imports it
     }
     write_json(folder / MANIFEST_FILE, manifest)
     return manifest

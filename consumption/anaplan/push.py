@@ -33,7 +33,7 @@ from consumption import constants as C
 from consumption.anaplan import ids
 from consumption.anaplan.auth import BasicAuth, CertificateAuth, Warn, warn_on_stderr
 from consumption.anaplan.client import BulkClient
-from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig
+from consumption.anaplan.config import AUTH_BASIC, Load, PushConfig, needs_loads
 from consumption.anaplan.http import Scrub
 from consumption.anaplan.manifest import MANIFEST_FILE, read_manifest
 from consumption.errors import (
@@ -66,6 +66,8 @@ _ROWS: Final = re.compile(
     r"\s*Number of rows (successful|with errors|with warnings|ignored)\s*:\s*([0-9]+)\s*",
     re.IGNORECASE,
 )
+# How messages name the action a load runs, by its URL segment.
+_KIND_NAMES: Final = {"imports": "import", "processes": "process", "actions": "action"}
 # Dump names: made only of checked IDs (see BulkClient.dumps).
 _DUMP_NAME: Final = re.compile(r"(import|process)(-[0-9A-Fa-f]+){2,3}\.csv")
 
@@ -197,6 +199,7 @@ def push(
     refused. ``warn`` is told what is unsafe but allowed (plain HTTP, a key others
     may read).
     """
+    needs_loads(config)
     run = current_folder(out_dir)
     folder = run / C.ANAPLAN_DIR
     check_run(Path(out_dir), run, folder)
@@ -241,7 +244,7 @@ def _run_load(
         _save_dump(folder, name, content)
         for name, content in client.dumps(kind, action_id, task_id, task)
     ]
-    what = f"{kind[:-1] if kind == 'imports' else 'process'} {action_id} ({load.label})"
+    what = f"{_KIND_NAMES[kind]} {action_id} ({load.label})"
     if failed or ignored:
         # Named as the planner reaches them, through the folder's links.
         shown = [str(shown_folder / path.relative_to(folder)) for path in saved]
@@ -253,7 +256,7 @@ def _run_load(
         )
         raise AnaplanTaskError(
             f"{what} failed: task {task_id} ended {state}{_rows_text(rows)}"
-            f"{_details(result, client.scrub)}{where}; "
+            f"{task_messages(result, client.scrub)}{where}; "
             f"fix the import or the model, then push again{fix}"
         )
     say(f"ran {what}: task {task_id} {state.lower()}{_rows_text(rows)}")
@@ -291,7 +294,7 @@ def _rows_text(rows: dict[str, int]) -> str:
     return f" (rows: {', '.join(shown)})" if shown else ""
 
 
-def _details(result: dict[str, Any], scrub: Scrub) -> str:
+def task_messages(result: dict[str, Any], scrub: Scrub) -> str:
     """The first few of Anaplan's own messages about a task, scrubbed of secrets."""
     details = result.get("details")
     texts = [

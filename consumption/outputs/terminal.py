@@ -61,6 +61,21 @@ def pushed_text(loads: int, model: str) -> str:
     return f"pushed {loads} load(s) to model {model}"
 
 
+def pulled_text(tables: int, model: str, into: Path) -> str:
+    """The last line of a pull."""
+    return f"pulled {tables} table(s) from model {model} into {into}"
+
+
+def synced_text(batch_id: str, folder: Path) -> str:
+    """The last line of a sync."""
+    return f"synced batch {batch_id} ({folder})"
+
+
+def written_config_text(path: Path) -> str:
+    """After ``anaplan-config --to``."""
+    return f"wrote {path}: fill in every ___ with the ID from Anaplan"
+
+
 def notice_lines(notices: Sequence[str]) -> list[str]:
     """Notices (ignored columns, skipped rows, unknown locations), one line each."""
     return [f"note: {notice}" for notice in notices]

@@ -33,6 +33,8 @@ FORUM = ROOT / "scenarios" / "forum-example"
 
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What an Anaplan import cannot take in any text (tab, line feed, carriage return it can).
+_NOT_IMPORTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # --- the strict reader -------------------------------------------------------------------------
@@ -92,7 +94,9 @@ def _check_value(value: str, fmt: str, lists: dict[str, set[str]], where: str) -
 
 def _check_codes(values: list[str], where: str) -> None:
     for code in values:
-        assert code and len(code) <= MAX_LENGTH, f"{where}: code {code!r}"
+        # Anaplan counts UTF-16 units: a character beyond the BMP counts twice.
+        units = len(code.encode("utf-16-le")) // 2
+        assert code and units <= MAX_LENGTH, f"{where}: code {code!r}"
         assert not code.startswith("#"), f"{where}: code {code!r} starts with #"
         assert code == code.strip(), f"{where}: code {code!r} has blanks around it"
     lowered = [v.lower() for v in values]
@@ -131,6 +135,7 @@ def check_export(folder: Path) -> dict[str, list[dict[str, str]]]:
         for column in columns:
             for n, record in enumerate(records, start=2):
                 where = f"{entry['file']}:{n}:{column['name']}"
+                assert not _NOT_IMPORTABLE.search(record[column["name"]]), f"{where}: control"
                 _check_value(record[column["name"]], column["format"], lists, where)
                 if column["role"] == "dimension":
                     assert record[column["name"]] != "", f"{where}: empty dimension"
@@ -325,3 +330,31 @@ def test_dated_run_exports_iso_dates(tmp_path: Path) -> None:
     assert [r["Expiry Date"] for r in tables["lots.csv"]] == ["2027-01-10", "2027-03-01"]
     assert tables["demand_lines.csv"][0]["Due Date"] == "2026-12-15"
     assert tables["refresh_log.csv"][0]["As Of"] == "2026-12-01"
+
+
+def test_codes_count_utf16_units_and_control_characters_are_replaced_with_a_notice(
+    tmp_path: Path,
+) -> None:
+    emoji = "\U0001f600"
+    inventory = pd.DataFrame(
+        {
+            "item": [emoji * 31, emoji * 30, "B"],  # 31 and 30 characters: 62 and 60 units
+            "lot": ["1", "2", "bad\x01lot\x0bend"],
+            "qty": [1, 2, 3],
+            "shelf_life": [100, 200, 300],
+        }
+    )
+    demand = pd.DataFrame({"item": ["B"], "qty": [1], "requirement": [10]})
+    anaplan_export.write(consumption.allocate(inventory, demand), tmp_path)
+    tables = check_export(tmp_path / C.ANAPLAN_DIR)  # every code within 60 UTF-16 units
+    items = {r["Item"]: r["Code"] for r in tables["items.csv"]}
+    assert "~" in items[emoji * 31]  # 31 characters, but 62 units: the hashed form
+    assert len(items[emoji * 31].encode("utf-16-le")) // 2 <= MAX_LENGTH
+    assert items[emoji * 30] == emoji * 30  # 60 units: natural
+    lots = {r["Code"]: r["Lot"] for r in tables["lots.csv"]}
+    assert "bad\ufffdlot\ufffdend" in lots.values()
+    notices = anaplan_export.notices(tmp_path)
+    assert len(notices) == 1
+    assert notices[0].startswith("lots.csv: 1 value(s) of 'Lot' held control characters")
+    manifest = json.loads((tmp_path / C.ANAPLAN_DIR / MANIFEST_FILE).read_text())
+    assert manifest["notices"] == notices

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from support.anaplan_pki import PASSPHRASE, make_pki
 from support.anaplan_stand_in import MODEL, WORKSPACE, Fault, Running, StandIn
 from support.cli import ROOT
 
@@ -36,7 +37,6 @@ from consumption.anaplan.manifest import MANIFEST_FILE
 from consumption.cli import main
 
 FORUM = ROOT / "scenarios" / "forum-example"
-PASSPHRASE = "correct horse battery staple"
 # Tiny waits and chunks: the whole file runs in a few seconds, every loop bounded.
 FAST = {
     "chunk_bytes": 64,
@@ -66,36 +66,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A self-signed certificate, its key in PEM, and the same key encrypted."""
-    folder = tmp_path_factory.mktemp("pki")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "consumption test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    plain = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    locked = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-    )
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(plain)
-    (folder / "key-encrypted.pem").write_bytes(locked)
-    for name in ("key.pem", "key-encrypted.pem"):
-        (folder / name).chmod(0o600)  # as a key should be: no warning in the other tests
-    return {"folder": folder, "cert": cert, "key": key, "plain": plain}
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +187,8 @@ def test_transient_failures_and_an_expired_token_lose_and_duplicate_nothing(
     files = [file_id for _, file_id, _ in ids]
     imports = [import_id for _, _, import_id in ids]
     faults = [
-        Fault("PUT", rf"/files/{files[3]}/chunks/1$", 503),
-        Fault("PUT", rf"/files/{files[3]}/chunks/2$", "drop"),
+        Fault("PUT", rf"/files/{files[4]}/chunks/1$", 503),
+        Fault("PUT", rf"/files/{files[4]}/chunks/2$", "drop"),
         Fault("PUT", rf"/files/{files[6]}/chunks/0$", "lost"),  # stored, answer lost
         Fault("POST", rf"/files/{files[4]}$", 502),
         Fault("PUT", r"/chunks/1$", "expire", nth=5),  # the token dies mid-push
@@ -460,7 +431,7 @@ def test_a_run_without_the_export_cannot_push_the_previous_one(
             r"'nope.csv' is not a file of the export",
         ),
         ({}, [{"file": "items.csv"}], r"give file and file_id together"),
-        ({}, [{"import_id": "1", "process_id": "2"}], r"import_id or process_id, not both"),
+        ({}, [{"import_id": "1", "process_id": "2"}], r"one of import_id, process_id and"),
         ({}, [{"file": "../x.csv", "file_id": "1"}], r"relative to OUT/anaplan"),
         ({}, [], r"no \[\[anaplan.load\]\] entries"),
     ],

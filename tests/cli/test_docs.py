@@ -24,7 +24,17 @@ COMMANDS = sorted(_commands())
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["anaplan-payload", "compare", "push", "report", "run", "validate"]
+    assert COMMANDS == [
+        "anaplan-config",
+        "anaplan-payload",
+        "compare",
+        "pull",
+        "push",
+        "report",
+        "run",
+        "sync",
+        "validate",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -24,7 +24,9 @@ Everything it finds wrong lands in ``problems``; tests assert it stays empty.
 from __future__ import annotations
 
 import base64
+import csv
 import gzip
+import io
 import json
 import re
 import secrets
@@ -80,6 +82,7 @@ class Task:
     action: str
     task_id: str
     polls: int = 0
+    written: bool = False  # an export task writes its file once, when it completes
 
 
 @dataclass
@@ -123,6 +126,19 @@ class StandIn:
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     dump_parts: tuple[bytes, bytes] = (b'"Lots","Error"\n', b'"A||5678","Invalid line item"\n')
     private_files: list[str] = field(default_factory=list)  # created by a wrong file id
+    # Export actions: export id -> the file it writes (its output file has the export's id),
+    # served in chunks of export_chunk_bytes; failing_exports end unsuccessful.
+    exports: dict[str, bytes] = field(default_factory=dict)
+    export_chunk_bytes: int = 1000
+    failing_exports: set[str] = field(default_factory=set)
+    exported: dict[str, bytes] = field(default_factory=dict)  # written by a finished export
+    downloads: list[str] = field(default_factory=list)  # export ids, each time downloaded whole
+    # Lists, as Anaplan keeps them: the items of every list file imported (Code -> row);
+    # an import adds and updates items, never deletes one. A delete-by-selection action
+    # (action id -> the list's file id) removes the items whose Batch is not the one
+    # of the list's last import.
+    lists: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    delete_actions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._tokens: dict[str, float] = {}
@@ -225,21 +241,29 @@ class StandIn:
         if route == "/files" and method == "GET":
             listed = [{"id": file_id, **entry} for file_id, entry in self.files.items()]
             return self._page("files", listed, offset)
+        if (m := re.fullmatch(r"/files/(\d+)/chunks(?:/(\d+))?", route)) and method == "GET":
+            return self._download(m[1], m[2], offset)
         if m := re.fullmatch(r"/files/(\d+)", route):
             return self._chunk_count(m[1], json.loads(body))
         if m := re.fullmatch(r"/files/(\d+)/chunks/(\d+)", route):
             return self._chunk(m[1], int(m[2]), headers.get("Content-Type", ""), body)
         if m := re.fullmatch(r"/files/(\d+)/complete", route):
             return self._complete(m[1])
-        known = {"imports": self.imports, "processes": self.processes}
-        if (m := re.match(r"/(imports|processes)/(\d+)/", route)) and m[2] not in known[m[1]]:
+        known = {
+            "imports": self.imports,
+            "processes": self.processes,
+            "exports": self.exports,
+            "actions": self.delete_actions,
+        }
+        kinds = r"(imports|processes|exports|actions)"
+        if (m := re.match(rf"/{kinds}/(\d+)/", route)) and m[2] not in known[m[1]]:
             return 404, {"status": {"code": 404, "message": f"no such {m[1][:-1]}"}}
-        if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks", route):
+        if m := re.fullmatch(rf"/{kinds}/(\d+)/tasks", route):
             if method == "GET":
                 listed = [{"taskId": t.task_id} for t in self.tasks.values() if t.action == m[2]]
                 return self._page("tasks", listed, offset)
             return self._start(m[1], m[2], json.loads(body or b"{}"))
-        if m := re.fullmatch(r"/(imports|processes)/(\d+)/tasks/(\w+)", route):
+        if m := re.fullmatch(rf"/{kinds}/(\d+)/tasks/(\w+)", route):
             return self._status(m[1], m[2], m[3])
         if m := re.fullmatch(r"/imports/(\d+)/tasks/(\w+)/dump/chunks(?:/(\d+))?", route):
             return self._dump(m[1], m[3], offset)
@@ -293,9 +317,29 @@ class StandIn:
         self.completed.setdefault(file_id, []).append(b"".join(chunks[n] for n in range(count)))
         return 200, {"file": {"id": file_id, "chunkCount": count}}
 
+    def _download(self, file_id: str, chunk: str | None, offset: int) -> tuple[int, Any]:
+        """An export's output file, as Anaplan serves it: a chunk list, then each chunk."""
+        content = self.exported.get(file_id)
+        if content is None:
+            self.problems.append(f"file {file_id} downloaded before its export ran")
+            return 404, {"status": {"code": 404, "message": "no such file"}}
+        size = self.export_chunk_bytes
+        parts = [content[i : i + size] for i in range(0, len(content), size)] or [b""]
+        if chunk is None:
+            listed = [{"id": str(i), "name": f"Chunk {i}"} for i in range(len(parts))]
+            return self._page("chunks", listed, offset)
+        if int(chunk) == len(parts) - 1:
+            self.downloads.append(file_id)
+        return 200, parts[int(chunk)]
+
     def _start(self, kind: str, action: str, body: dict[str, Any]) -> tuple[int, Any]:
         if not body.get("localeName"):
             self.problems.append(f"{kind} {action} started without localeName")
+        if kind in ("exports", "actions"):
+            task = Task(action, secrets.token_hex(16).upper())
+            self.tasks[task.task_id] = task
+            self.task_starts.append(action)
+            return 200, {"task": {"taskId": self.hostile_task_id or task.task_id}}
         imports = [action] if kind == "imports" else self.processes.get(action, [])
         for import_id in imports:
             file_id = self.imports.get(import_id)
@@ -313,8 +357,28 @@ class StandIn:
         task.polls += 1
         if task.polls < self.polls_until_done:
             return 200, {"task": {"taskId": task_id, "taskState": "IN_PROGRESS", "progress": 0.5}}
+        if kind == "actions":
+            if not task.written:
+                self._delete_stale(self.delete_actions[action])
+                task.written = True
+            result = {"successful": True, "failureDumpAvailable": False, "objectId": action}
+            return 200, {"task": {"taskId": task_id, "taskState": "COMPLETE", "result": result}}
+        if kind == "exports":
+            ok = action not in self.failing_exports
+            if ok and not task.written:
+                self.exported[action] = self.exports[action]
+                task.written = True
+            result = {"successful": ok, "failureDumpAvailable": False, "objectId": action}
+            if not ok:
+                result["details"] = [{"localMessageText": "export failed: no such view"}]
+            return 200, {"task": {"taskId": task_id, "taskState": "COMPLETE", "result": result}}
         imports = [action] if kind == "imports" else self.processes.get(action, [])
         failed = [i for i in imports if i in self.failing]
+        if not task.written:
+            for import_id in imports:
+                if import_id not in failed:
+                    self._import_list(self.imports[import_id])
+            task.written = True
         result: dict[str, Any] = {
             "successful": not failed,
             "failureDumpAvailable": bool(failed) and kind == "imports",
@@ -333,6 +397,28 @@ class StandIn:
                 for i in imports
             ]
         return 200, {"task": {"taskId": task_id, "taskState": "COMPLETE", "result": result}}
+
+    def _import_list(self, file_id: str) -> None:
+        """A list file's rows into its list: items added or updated, none deleted."""
+        uploads = self.completed.get(file_id)
+        if not uploads:
+            return
+        rows = list(csv.DictReader(io.StringIO(uploads[-1].decode("utf-8"))))
+        if rows and list(rows[0])[:3] == ["Code", "Name", "Parent"]:
+            items = self.lists.setdefault(file_id, {})
+            items.update({row["Code"]: row for row in rows})
+
+    def _delete_stale(self, file_id: str) -> None:
+        """Delete by selection: the items whose Batch is not that of the last import."""
+        uploads = self.completed.get(file_id)
+        rows = list(csv.DictReader(io.StringIO(uploads[-1].decode("utf-8")))) if uploads else []
+        if not rows or "Batch" not in rows[0]:
+            self.problems.append(f"delete action on file {file_id}, which has no Batch")
+            return
+        latest = rows[0]["Batch"]
+        items = self.lists.get(file_id, {})
+        for code in [c for c, row in items.items() if row.get("Batch") != latest]:
+            del items[code]
 
     def _details(self, import_id: str) -> list[dict[str, Any]]:
         """Anaplan's account of an import: a message, and the row counts as texts."""
