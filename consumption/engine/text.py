@@ -65,34 +65,52 @@ def byte_matrix(text: pa.Array) -> np.ndarray | None:
     every byte a string holds. ``None`` when a string is longer than
     ``MAX_WORD_BYTES``. The width is a multiple of 8, so rows view as words.
     """
-    n = len(text)
-    offsets, raw = string_buffers(text)
-    lengths = np.diff(offsets)
-    longest = int(lengths.max(initial=0))
-    if longest > MAX_WORD_BYTES:
+    words = text_words(text)
+    if words is None:
         return None
-    width = max(8, -(-longest // 8) * 8)
-    matrix = np.zeros((n, width), dtype=np.uint8)
-    if n and (lengths == longest).all():
-        # Fixed-width ids (the usual lot number format) are one reshape away.
-        matrix[:, :longest] = raw.reshape(n, longest)
-    else:
-        starts = offsets[:-1]
-        for column in range(longest):  # a loop over byte positions, not over rows
-            has = np.flatnonzero(lengths > column)
-            matrix[has, column] = raw[starts[has] + column]
-    return matrix
+    # Big-endian words hold the bytes in text order: the matrix is their bytes.
+    return words.astype(">u8").view(np.uint8).reshape(len(words), 8 * words.shape[1])
 
 
-def text_words(text: pa.Array) -> np.ndarray | None:
+# The low k bytes of a little-endian word, for k = 0..8: what a string of k bytes fills.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+def text_words(text: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Each string as big-endian uint64 words, zero-padded: rows compare like the text.
+
+    ``None`` when a string is longer than ``MAX_WORD_BYTES``.
 
     >>> w = text_words(pa.array(["B10", "B9", "B1"]))
     >>> w.shape, [int(x) for x in np.argsort(w[:, 0])]
     ((3, 1), [2, 0, 1])
     """
-    matrix = byte_matrix(text)
-    return None if matrix is None else matrix.view(">u8").astype(np.uint64)
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    buffers = [string_buffers(chunk) for chunk in chunks]
+    longest = max((int(np.diff(offsets).max(initial=0)) for offsets, _ in buffers), default=0)
+    if longest > MAX_WORD_BYTES:
+        return None
+    count = max(1, -(-longest // 8))
+    parts = [_chunk_words(offsets, raw, count) for offsets, raw in buffers]
+    return np.concatenate(parts) if parts else np.zeros((0, count), np.uint64)
+
+
+def _chunk_words(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
+    # Eight bytes are loaded at once from each string's start (a sliding window
+    # over the bytes, padded so the last string can be read past its end), the
+    # bytes beyond the string masked off: one gather per word, not per byte.
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    padded = np.zeros(len(raw) + 8 * count, np.uint8)
+    padded[: len(raw)] = raw
+    windows = np.lib.stride_tricks.as_strided(padded, (len(raw) + 1, 8), (1, 1), writeable=False)
+    words = np.empty((n, count), np.uint64)
+    starts = offsets[:-1]
+    for w in range(count):  # a loop over words of a string, not over rows
+        loaded = windows[np.minimum(starts + 8 * w, len(raw))].view("<u8")[:, 0]
+        loaded &= _LOW_BYTES[np.clip(lengths - 8 * w, 0, 8)]
+        words[:, w] = loaded.byteswap()
+    return words
 
 
 def ordinal_codes(matrix: np.ndarray, max_bits: int) -> tuple[np.ndarray, int] | None:
@@ -222,22 +240,24 @@ def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tupl
     """``(row, first row with the same key)`` for every repeated key, in row order.
 
     A key is one value of each array in ``keys`` (text or integers). Rows where
-    ``skip`` is true take no part. 32 bits of a hash, radix-sorted, show in a
-    few linear passes that no key repeats (the usual case); only rows whose
-    hashes collide are compared on their values.
+    ``skip`` is true take no part. One sort of a 64-bit hash shows that no key
+    repeats (the usual case); only rows whose hashes collide are compared on
+    their values.
 
     >>> duplicate_rows([np.array([0, 0, 1, 0]), pa.array(["a", "b", "a", "a"])])
     [(3, 0)]
     """
-    top = (_hash_keys(keys) >> np.uint64(32)).astype(np.int64)
+    hashed = _hash_keys(keys)
     live = None if skip is None else np.flatnonzero(~skip)
     if live is not None:
-        top = top[live]
-    order = radix_argsort(top)
-    ordered = top[order]
-    same = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if len(same) == 0:
+        hashed = hashed[live]
+    ordered = np.sort(hashed)
+    if not (ordered[1:] == ordered[:-1]).any():
         return []
+    # Some hash repeats: find which rows hold it (a sort that keeps rows, paid only here).
+    order = np.argsort(hashed, kind="stable")
+    ordered = hashed[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
     candidates = order[np.union1d(same, same + 1)]
     candidates = np.sort(candidates if live is None else live[candidates])
     values = pd.DataFrame({i: _take(key, candidates) for i, key in enumerate(keys)})
@@ -254,8 +274,7 @@ def _hash_keys(keys: list[Key]) -> np.ndarray:
             if isinstance(key, np.ndarray):
                 part = _scramble(key.astype(np.uint64))
             else:
-                flat = key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
-                words = text_words(flat)
+                words = text_words(key)
                 # Short text (the usual ids and codes) is hashed from its words,
                 # much faster than from its bytes.
                 part = hash_text(key) if words is None else _hash_words(words)
