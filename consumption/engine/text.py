@@ -76,6 +76,12 @@ def byte_matrix(text: pa.Array) -> np.ndarray | None:
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 
+# Rows are turned into words and hashes a block at a time: arrays of a block stay
+# in cache and their memory is reused, where arrays of ten million rows are fresh
+# pages each, which costs more than the arithmetic on them.
+_BLOCK = 1 << 16
+
+
 def text_words(text: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Each string as big-endian uint64 words, zero-padded: rows compare like the text.
 
@@ -85,30 +91,46 @@ def text_words(text: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     >>> w.shape, [int(x) for x in np.argsort(w[:, 0])]
     ((3, 1), [2, 0, 1])
     """
-    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
-    buffers = [string_buffers(chunk) for chunk in chunks]
-    longest = max((int(np.diff(offsets).max(initial=0)) for offsets, _ in buffers), default=0)
-    if longest > MAX_WORD_BYTES:
+    count = _word_count(text)
+    if count is None:
         return None
-    count = max(1, -(-longest // 8))
-    parts = [_chunk_words(offsets, raw, count) for offsets, raw in buffers]
+    words = np.empty((len(text), count), np.uint64)
+    for lo in range(0, len(text), _BLOCK):
+        words[lo : lo + _BLOCK] = _words(text[lo : lo + _BLOCK], count)
+    return words
+
+
+def _word_count(text: pa.Array | pa.ChunkedArray) -> int | None:
+    """The words the longest string needs (at least one), or ``None`` beyond ``MAX_WORD_BYTES``."""
+    longest = pc.max(pc.binary_length(text)).as_py() or 0
+    return None if longest > MAX_WORD_BYTES else max(1, -(-longest // 8))
+
+
+def _words(text: pa.Array | pa.ChunkedArray, count: int) -> np.ndarray:
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = [_chunk_words(*string_buffers(chunk), count) for chunk in chunks]
     return np.concatenate(parts) if parts else np.zeros((0, count), np.uint64)
 
 
 def _chunk_words(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
-    # Eight bytes are loaded at once from each string's start (a sliding window
-    # over the bytes, padded so the last string can be read past its end), the
-    # bytes beyond the string masked off: one gather per word, not per byte.
+    # Eight bytes from any byte offset are two aligned little-endian words, shifted
+    # and joined: a few passes over the rows per word of a string, never one per
+    # byte. The bytes are padded with zero words so every string reads past its end.
     n = len(offsets) - 1
     lengths = np.diff(offsets)
-    padded = np.zeros(len(raw) + 8 * count, np.uint8)
+    padded = np.zeros((len(raw) // 8 + count + 2) * 8, np.uint8)
     padded[: len(raw)] = raw
-    windows = np.lib.stride_tricks.as_strided(padded, (len(raw) + 1, 8), (1, 1), writeable=False)
+    aligned = padded.view("<u8")
     words = np.empty((n, count), np.uint64)
     starts = offsets[:-1]
+    shift = ((starts & 7) * 8).astype(np.uint64)
+    # Shifting by 64 in one step is undefined; 63 and then 1 shifts out every bit.
+    high = np.uint64(63) - shift
+    one = np.uint64(1)
     for w in range(count):  # a loop over words of a string, not over rows
-        loaded = windows[np.minimum(starts + 8 * w, len(raw))].view("<u8")[:, 0]
-        loaded &= _LOW_BYTES[np.clip(lengths - 8 * w, 0, 8)]
+        at = (starts >> 3) + w
+        loaded = (aligned[at] >> shift) | ((aligned[at + 1] << high) << one)
+        loaded &= _LOW_BYTES[np.minimum(np.maximum(lengths - 8 * w, 0), 8)]
         words[:, w] = loaded.byteswap()
     return words
 
@@ -268,18 +290,26 @@ def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tupl
 
 
 def _hash_keys(keys: list[Key]) -> np.ndarray:
-    hashed: np.ndarray | None = None
+    # Short text (the usual ids and codes) is hashed from its words, much faster
+    # than from its bytes; the choice is made once per column, so that equal
+    # values hash equal in every block.
+    counts = [None if isinstance(key, np.ndarray) else _word_count(key) for key in keys]
+    n = len(keys[0]) if keys else 0
+    hashed = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        for key in keys:
-            if isinstance(key, np.ndarray):
-                part = _scramble(key.astype(np.uint64))
-            else:
-                words = text_words(key)
-                # Short text (the usual ids and codes) is hashed from its words,
-                # much faster than from its bytes.
-                part = hash_text(key) if words is None else _hash_words(words)
-            hashed = part if hashed is None else hashed * _HASH_SEED + part
-    return hashed if hashed is not None else np.zeros(0, np.uint64)
+        for lo in range(0, n, _BLOCK):  # a loop over blocks of rows
+            block = np.zeros(min(_BLOCK, n - lo), np.uint64)
+            for key, count in zip(keys, counts, strict=True):
+                rows = key[lo : lo + _BLOCK]
+                if isinstance(rows, np.ndarray):
+                    part = _scramble(rows.astype(np.uint64))
+                elif count is None:
+                    part = hash_text(rows)
+                else:
+                    part = _hash_words(_words(rows, count))
+                block = block * _HASH_SEED + part
+            hashed[lo : lo + _BLOCK] = block
+    return hashed
 
 
 def _hash_words(words: np.ndarray) -> np.ndarray:
