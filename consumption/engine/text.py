@@ -65,34 +65,74 @@ def byte_matrix(text: pa.Array) -> np.ndarray | None:
     every byte a string holds. ``None`` when a string is longer than
     ``MAX_WORD_BYTES``. The width is a multiple of 8, so rows view as words.
     """
-    n = len(text)
-    offsets, raw = string_buffers(text)
-    lengths = np.diff(offsets)
-    longest = int(lengths.max(initial=0))
-    if longest > MAX_WORD_BYTES:
+    words = text_words(text)
+    if words is None:
         return None
-    width = max(8, -(-longest // 8) * 8)
-    matrix = np.zeros((n, width), dtype=np.uint8)
-    if n and (lengths == longest).all():
-        # Fixed-width ids (the usual lot number format) are one reshape away.
-        matrix[:, :longest] = raw.reshape(n, longest)
-    else:
-        starts = offsets[:-1]
-        for column in range(longest):  # a loop over byte positions, not over rows
-            has = np.flatnonzero(lengths > column)
-            matrix[has, column] = raw[starts[has] + column]
-    return matrix
+    # Big-endian words hold the bytes in text order: the matrix is their bytes.
+    return words.astype(">u8").view(np.uint8).reshape(len(words), 8 * words.shape[1])
 
 
-def text_words(text: pa.Array) -> np.ndarray | None:
+# The low k bytes of a little-endian word, for k = 0..8: what a string of k bytes fills.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+# Rows are turned into words and hashes a block at a time: arrays of a block stay
+# in cache and their memory is reused, where arrays of ten million rows are fresh
+# pages each, which costs more than the arithmetic on them.
+_BLOCK = 1 << 16
+
+
+def text_words(text: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Each string as big-endian uint64 words, zero-padded: rows compare like the text.
+
+    ``None`` when a string is longer than ``MAX_WORD_BYTES``.
 
     >>> w = text_words(pa.array(["B10", "B9", "B1"]))
     >>> w.shape, [int(x) for x in np.argsort(w[:, 0])]
     ((3, 1), [2, 0, 1])
     """
-    matrix = byte_matrix(text)
-    return None if matrix is None else matrix.view(">u8").astype(np.uint64)
+    count = _word_count(text)
+    if count is None:
+        return None
+    words = np.empty((len(text), count), np.uint64)
+    for lo in range(0, len(text), _BLOCK):
+        words[lo : lo + _BLOCK] = _words(text[lo : lo + _BLOCK], count)
+    return words
+
+
+def _word_count(text: pa.Array | pa.ChunkedArray) -> int | None:
+    """The words the longest string needs (at least one), or ``None`` beyond ``MAX_WORD_BYTES``."""
+    longest = pc.max(pc.binary_length(text)).as_py() or 0
+    return None if longest > MAX_WORD_BYTES else max(1, -(-longest // 8))
+
+
+def _words(text: pa.Array | pa.ChunkedArray, count: int) -> np.ndarray:
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = [_chunk_words(*string_buffers(chunk), count) for chunk in chunks]
+    return np.concatenate(parts) if parts else np.zeros((0, count), np.uint64)
+
+
+def _chunk_words(offsets: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:
+    # Eight bytes from any byte offset are two aligned little-endian words, shifted
+    # and joined: a few passes over the rows per word of a string, never one per
+    # byte. The bytes are padded with zero words so every string reads past its end.
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    padded = np.zeros((len(raw) // 8 + count + 2) * 8, np.uint8)
+    padded[: len(raw)] = raw
+    aligned = padded.view("<u8")
+    words = np.empty((n, count), np.uint64)
+    starts = offsets[:-1]
+    shift = ((starts & 7) * 8).astype(np.uint64)
+    # Shifting by 64 in one step is undefined; 63 and then 1 shifts out every bit.
+    high = np.uint64(63) - shift
+    one = np.uint64(1)
+    for w in range(count):  # a loop over words of a string, not over rows
+        at = (starts >> 3) + w
+        loaded = (aligned[at] >> shift) | ((aligned[at + 1] << high) << one)
+        loaded &= _LOW_BYTES[np.minimum(np.maximum(lengths - 8 * w, 0), 8)]
+        words[:, w] = loaded.byteswap()
+    return words
 
 
 def ordinal_codes(matrix: np.ndarray, max_bits: int) -> tuple[np.ndarray, int] | None:
@@ -222,22 +262,24 @@ def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tupl
     """``(row, first row with the same key)`` for every repeated key, in row order.
 
     A key is one value of each array in ``keys`` (text or integers). Rows where
-    ``skip`` is true take no part. 32 bits of a hash, radix-sorted, show in a
-    few linear passes that no key repeats (the usual case); only rows whose
-    hashes collide are compared on their values.
+    ``skip`` is true take no part. One sort of a 64-bit hash shows that no key
+    repeats (the usual case); only rows whose hashes collide are compared on
+    their values.
 
     >>> duplicate_rows([np.array([0, 0, 1, 0]), pa.array(["a", "b", "a", "a"])])
     [(3, 0)]
     """
-    top = (_hash_keys(keys) >> np.uint64(32)).astype(np.int64)
+    hashed = _hash_keys(keys)
     live = None if skip is None else np.flatnonzero(~skip)
     if live is not None:
-        top = top[live]
-    order = radix_argsort(top)
-    ordered = top[order]
-    same = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if len(same) == 0:
+        hashed = hashed[live]
+    ordered = np.sort(hashed)
+    if not (ordered[1:] == ordered[:-1]).any():
         return []
+    # Some hash repeats: find which rows hold it (a sort that keeps rows, paid only here).
+    order = np.argsort(hashed, kind="stable")
+    ordered = hashed[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
     candidates = order[np.union1d(same, same + 1)]
     candidates = np.sort(candidates if live is None else live[candidates])
     values = pd.DataFrame({i: _take(key, candidates) for i, key in enumerate(keys)})
@@ -248,19 +290,26 @@ def duplicate_rows(keys: list[Key], skip: np.ndarray | None = None) -> list[tupl
 
 
 def _hash_keys(keys: list[Key]) -> np.ndarray:
-    hashed: np.ndarray | None = None
+    # Short text (the usual ids and codes) is hashed from its words, much faster
+    # than from its bytes; the choice is made once per column, so that equal
+    # values hash equal in every block.
+    counts = [None if isinstance(key, np.ndarray) else _word_count(key) for key in keys]
+    n = len(keys[0]) if keys else 0
+    hashed = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        for key in keys:
-            if isinstance(key, np.ndarray):
-                part = _scramble(key.astype(np.uint64))
-            else:
-                flat = key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
-                words = text_words(flat)
-                # Short text (the usual ids and codes) is hashed from its words,
-                # much faster than from its bytes.
-                part = hash_text(key) if words is None else _hash_words(words)
-            hashed = part if hashed is None else hashed * _HASH_SEED + part
-    return hashed if hashed is not None else np.zeros(0, np.uint64)
+        for lo in range(0, n, _BLOCK):  # a loop over blocks of rows
+            block = np.zeros(min(_BLOCK, n - lo), np.uint64)
+            for key, count in zip(keys, counts, strict=True):
+                rows = key[lo : lo + _BLOCK]
+                if isinstance(rows, np.ndarray):
+                    part = _scramble(rows.astype(np.uint64))
+                elif count is None:
+                    part = hash_text(rows)
+                else:
+                    part = _hash_words(_words(rows, count))
+                block = block * _HASH_SEED + part
+            hashed[lo : lo + _BLOCK] = block
+    return hashed
 
 
 def _hash_words(words: np.ndarray) -> np.ndarray:

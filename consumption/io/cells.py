@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consumption import constants as c
-from consumption.engine.text import string_buffers
 from consumption.io.formats import FileOptions
 from consumption.io.schema import Column, Kind, Table
 
@@ -173,29 +172,27 @@ def lengths(strings: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(pc.binary_length(strings).to_numpy(zero_copy_only=False))
 
 
-# Bytes that may start or end whitespace: ASCII blanks, and any byte of a non-ASCII
-# character (which may be a no-break space); the exact trim then decides.
-_MAY_BE_SPACE = np.zeros(256, bool)
-_MAY_BE_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-_MAY_BE_SPACE[128:] = True
-
-
 def trim(strings: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Strip surrounding whitespace, skipping the costly kernel when no value needs it."""
-    if any(_chunk_needs_trim(chunk) for chunk in strings.chunks):
-        return pc.utf8_trim_whitespace(strings)
-    return strings
+    """Strip surrounding whitespace; the text itself when no value had any.
+
+    Arrow's trim is one C++ pass; whether it removed anything is then read off
+    the total byte counts, so the usual clean column is kept as it came.
+    """
+    trimmed = pc.utf8_trim_whitespace(strings)
+    return strings if _text_bytes(trimmed) == _text_bytes(strings) else trimmed
 
 
-def _chunk_needs_trim(chunk: pa.Array) -> bool:
-    """Whether a value of the chunk starts or ends with a byte that may be whitespace."""
-    offsets, data = string_buffers(chunk)
-    if not len(data):
-        return False
-    # An empty value reads a neighbour's byte: at worst a needless trim.
-    first = data[np.minimum(offsets[:-1], len(data) - 1)]
-    last = data[np.maximum(offsets[1:] - 1, 0)]
-    return bool(_MAY_BE_SPACE[first].any() or _MAY_BE_SPACE[last].any())
+def _text_bytes(strings: pa.ChunkedArray | pa.Array) -> int:
+    """The bytes a text column's values hold, from the ends of each chunk's offsets."""
+    total = 0
+    for chunk in strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]:
+        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offset_buffer = chunk.buffers()[1]
+        if offset_buffer is None or len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(offset_buffer, offset_type)
+        total += int(offsets[chunk.offset + len(chunk)]) - int(offsets[chunk.offset])
+    return total
 
 
 def _parse_numbers(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
