@@ -1,4 +1,4 @@
-"""Cost of time-phased runs (issue: dates, receipts, lanes).
+"""Cost of time-phased runs: dates, receipts, lanes.
 
 Times, in one process on the same 52-week instance:
 

@@ -1,4 +1,4 @@
-"""The scale benchmark (SPEC §9, issue 6): one command, every ratio, one results table.
+"""The scale benchmark (SPEC §9): one command, every ratio, one results table.
 
 For each size (``--size 10k 100k 1M 10M``, or ``--lots N --lines M``; lines
 default to lots / 5) it builds a realistic instance with ``scenarios/generate.py``
@@ -9,7 +9,7 @@ DC-to-DC lanes and future receipts) and measures, in one run:
 * ``floor``: factorize, argsort of the int64 keys, cumsum (SPEC §9), in-process;
 * ``allocate``: ``consumption.allocate`` with its result frames built, in-process
   on the same frames; ratio allocate / floor (target: at most 2 at 10M lots);
-* ``reference``: the sequential loop of ``tests/reference.py``, only at sizes up
+* ``reference``: the sequential loop of ``tests/support/reference.py``, only at sizes up
   to ``--reference-max`` (it grows far worse than linearly; nothing is extrapolated);
 * ``lp cbc`` / ``lp highs``: the LP of SPEC §4 on the same encoded instance, build
   and solve apart, against the greedy kernel on that instance, up to ``--lp-max``;
@@ -197,7 +197,7 @@ def measure_reference(
     inventory: pd.DataFrame, demand: pd.DataFrame, lanes: pd.DataFrame | None, options: dict
 ) -> dict[str, Any]:
     """The sequential reference loop, once (it is the slow side by orders of magnitude)."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
     from reference import reference_allocate
 
     start = time.perf_counter()
@@ -325,7 +325,7 @@ def run_child(kind: str, folder: Path, options: dict, out: Path | None) -> dict[
 
 def _run_cli(cli: Any, folder: Path, options: dict, out: Path | None) -> dict[str, Any]:
     """The real command line, with its read and write stages timed from outside."""
-    import consumption.result as result_module
+    import consumption.outputs.result as result_module
 
     stages: dict[str, float] = {}
 

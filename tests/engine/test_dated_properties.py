@@ -1,4 +1,4 @@
-"""Property tests of the engine with dates, future receipts, priorities and lanes (issue 3).
+"""Property tests of the engine with dates, future receipts, priorities and lanes.
 
 The engine (``consumption.allocate``) is compared with the plain sequential reference
 (``tests/reference.py``) lot by lot, line by line and allocation by allocation, in every mode:
@@ -8,7 +8,7 @@ rather than through the reference, so that a slip shared by both would still sho
 are compared exactly, as integers in units of 10**-6.
 
 The hand-made cases at the top pin the reference itself to answers worked out by hand, so
-that the oracle the engine is held to is right on the rules that are new in issue 3.
+that the oracle the engine is held to is right on the rules that dates, receipts and lanes add.
 """
 
 from __future__ import annotations

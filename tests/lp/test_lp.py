@@ -1,4 +1,4 @@
-"""The LP engine (issue 4): optimality against independent oracles, feasibility, solvers.
+"""The LP engine: optimality against independent oracles, feasibility, solvers.
 
 * Without dates and lanes eligible sets are nested, so the greedy's fill is the most
   possible: the LP must reach exactly the PuLP max-fill oracle of ``lp_oracle.py`` and the

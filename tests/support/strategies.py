@@ -144,7 +144,7 @@ def problems(
     return inventory, demand
 
 
-# --- dated, multi-location instances with lanes (issue 3) ---------------------------------------
+# --- dated, multi-location instances with lanes -------------------------------------------------
 #
 # Days are small so that they collide: due days, transit days and requirements are drawn from
 # short ranges, and lot keys and available days are drawn partly from the very sums that the
@@ -340,7 +340,8 @@ def dated_problems(
     priority: bool | None = None,
     expiry: bool | None = None,
 ) -> Instance:
-    """An instance of the rules of issue 3; each flag forces a feature on or off (None: either).
+    """An instance with dates, receipts, priorities and lanes; each flag forces a feature on
+    or off (None: either).
 
     ``dates``: an ``as_of``, due dates over three weeks (mostly), expiry dates or shelf lives,
     unit costs (sometimes); without, no date column at all. ``lanes``: lanes between the
