@@ -65,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_validate(commands)
     _add_report(commands)
+    _add_explain(commands)
     _add_push(commands)
     _add_anaplan_payload(commands)
     return top
@@ -532,6 +533,39 @@ def _report(args: argparse.Namespace) -> int:
     if args.png:
         written += report.write_pictures(run, args.png)
     say(terminal.report_text(written))
+    return C.EXIT_OK
+
+
+# --- explain ------------------------------------------------------------------------------------
+
+
+def _add_explain(commands: argparse._SubParsersAction) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="tell why one lot was or was not consumed, or why one demand line went short",
+        description="Read the current run in OUT and tell the story of one lot (its FEFO rank, "
+        "each line that could take it, what each took, why stock is left) or of one demand "
+        "line (the lots it took from, why it is short).",
+    )
+    explain.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run")
+    which = explain.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lot", metavar="ID", help="the lot to explain")
+    which.add_argument("--line", metavar="ID", help="the demand line to explain (its id or row)")
+    explain.add_argument("--item", metavar="ITEM", help="the lot's item, when its id repeats")
+    explain.add_argument(
+        "--location", metavar="LOCATION", help="the lot's location, when its id repeats"
+    )
+    explain.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from consumption.outputs import explain
+
+    run = explain.read_run(args.out)
+    if args.lot is not None:
+        print(explain.explain_lot(run, args.lot, args.item, args.location))
+    else:
+        print(explain.explain_line(run, args.line))
     return C.EXIT_OK
 
 

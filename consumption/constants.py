@@ -35,6 +35,7 @@ CONSUMED: Final = "consumed"
 REMAINING: Final = "remaining"
 STATUS: Final = "status"
 REASON: Final = "reason"
+REASON_DETAIL: Final = "reason_detail"  # the number behind a lot's reason, in words
 FILLED: Final = "filled"
 SHORT: Final = "short"
 LOT_LOCATION: Final = "lot_location"
@@ -43,7 +44,7 @@ REMAINING_DEMAND: Final = "remaining_demand"
 
 LOTS_COLUMNS: Final = (
     ITEM, LOCATION, LOT, SHELF_LIFE, EXPIRY_DATE, RANK, QTY,
-    REQUIREMENT_CONSIDERED, CONSUMED, REMAINING, STATUS, REASON,
+    REQUIREMENT_CONSIDERED, CONSUMED, REMAINING, STATUS, REASON, REASON_DETAIL,
 )  # fmt: skip
 ALLOCATIONS_COLUMNS: Final = (
     ITEM, LOT, LOT_LOCATION, LINE, DEMAND_LOCATION, REQUIREMENT, DUE_DATE, QTY,
@@ -174,5 +175,7 @@ REPORT_FILE: Final = "report.html"
 TOP_PRINTED: Final = 5
 # Bars in the report's top-items, top-locations and top-customers charts.
 TOP_CHARTED: Final = 15
+# Demand lines (or lots) ``consumption explain`` lists for one lot (or line).
+EXPLAIN_LINES_PRINTED: Final = 20
 # The expiry-risk bar of stock already unsellable on --as-of, ahead of the months.
 UNSELLABLE_ON_AS_OF: Final = "unsellable on as_of"

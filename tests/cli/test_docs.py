@@ -24,7 +24,9 @@ COMMANDS = sorted(_commands())
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["anaplan-payload", "compare", "push", "report", "run", "validate"]
+    assert COMMANDS == [
+        "anaplan-payload", "compare", "explain", "push", "report", "run", "validate",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
