@@ -162,6 +162,12 @@ def _plan_options(command: argparse.ArgumentParser, order_help: str) -> None:
 def _output_options(command: argparse.ArgumentParser, default_out: str, format_help: str) -> None:
     command.add_argument("--out", help=f"output folder (default: {default_out})")
     command.add_argument("--format", choices=C.FORMATS, help=format_help)
+    command.add_argument(
+        "--excel-csv",
+        action="store_true",
+        help="start every CSV file with a UTF-8 byte-order mark, so that Excel opened by "
+        "double-click reads accents right",
+    )
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -261,11 +267,13 @@ def _plan(options: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     }
 
 
-def _formats(options: dict[str, Any]) -> tuple[str, ...]:
+def _formats(options: dict[str, Any], args: argparse.Namespace) -> tuple[str, ...]:
+    """The formats asked for (``--format``, or scenario.toml's), and ``--excel-csv``."""
     fmt = options.get("format")
     if fmt and fmt not in C.FORMATS:
         raise UsageError(f"format {fmt!r} is not known; use one of: {', '.join(C.FORMATS)}")
-    return (fmt,) if fmt else ()
+    excel = (C.EXCEL_CSV,) if getattr(args, "excel_csv", False) else ()
+    return ((fmt,) if fmt else ()) + excel
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -289,7 +297,11 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "due = earliest due date first (what the warehouse will do)",
     )
     _output_options(
-        run, C.DEFAULT_OUT_DIR, "also write forum.csv (the forum table) and remaining_demand.csv"
+        run,
+        C.DEFAULT_OUT_DIR,
+        "forum: also write forum.csv (the forum table) and remaining_demand.csv; "
+        f"xlsx: also write {C.WORKBOOK_FILE}, one workbook of lots, demand, allocations, "
+        "risk and summary",
     )
     run.add_argument(
         "--anaplan",
@@ -335,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
         return _run_on_cluster(found, args, say)
     inputs = _read(found, args)
     options = found.options
-    formats = _formats(options)
+    formats = _formats(options, args)
     engine = options.get("engine") or C.ENGINE_GREEDY
     result = allocate(
         inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs), engine=engine,
@@ -403,7 +415,11 @@ def _add_compare(commands: argparse._SubParsersAction) -> None:
     )
     _input_options(compare)
     _plan_options(compare, "the greedy's serving order")
-    _output_options(compare, C.DEFAULT_COMPARE_DIR, "also write forum.csv in greedy/ and lp/")
+    _output_options(
+        compare,
+        C.DEFAULT_COMPARE_DIR,
+        f"forum: also write forum.csv in greedy/ and lp/; xlsx: {C.WORKBOOK_FILE} in each",
+    )
     _solver_options(compare)
     compare.set_defaults(handler=_compare)
 
@@ -415,7 +431,7 @@ def _compare(args: argparse.Namespace) -> int:
     say = _say(args)
     inputs = _read(found, args)
     options = found.options
-    formats = _formats(options)
+    formats = _formats(options, args)
     result = compare(
         inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs),
         solver=args.solver or C.SOLVER_CBC, time_limit=args.time_limit, progress=_progress(args),
@@ -435,7 +451,7 @@ def _run_on_cluster(found: scenario_files.Scenario, args: argparse.Namespace, sa
     options = found.options
     if options.get("workers") is not None and options.get("cluster") is not None:
         raise UsageError("give --workers (a cluster here) or --cluster (a scheduler), not both")
-    if _formats(options) or options.get("anaplan") or args.report:
+    if _formats(options, args) or options.get("anaplan") or args.report:
         raise UsageError(
             "--format, --anaplan and --report are not offered on a cluster yet: run without them"
         )

@@ -63,6 +63,14 @@ FORUM_FILE: Final = "forum.csv"
 REMAINING_DEMAND_FILE: Final = "remaining_demand.csv"
 EXPIRY_RISK_FILE: Final = "expiry_risk.csv"
 RISK_BY_PERIOD_FILE: Final = "risk_by_period.csv"
+WORKBOOK_FILE: Final = "consumption.xlsx"  # --format xlsx
+# Its sheets: the §6 tables, the expiry risk (with dates) and summary.json flattened.
+SHEET_LOTS: Final = "lots"
+SHEET_DEMAND: Final = "demand"
+SHEET_ALLOCATIONS: Final = "allocations"
+SHEET_RISK: Final = "risk"
+SHEET_RISK_BY_PERIOD: Final = "risk by period"
+SHEET_SUMMARY: Final = "summary"
 DEFAULT_OUT_DIR: Final = "consumption-out"
 ANAPLAN_DIR: Final = "anaplan"  # the Anaplan-ready export (SPEC §7), under the output folder
 ANAPLAN_PAYLOAD_FORMATS: Final = ("v2", "v1")  # certificate auth messages; v2 the default
@@ -125,7 +133,12 @@ PREFER_EXPIRY: Final = "expiry"
 PREFER_SHELF_LIFE: Final = "shelf_life"
 PREFER: Final = (PREFER_EXPIRY, PREFER_SHELF_LIFE)
 FORMAT_FORUM: Final = "forum"
-FORMATS: Final = (FORMAT_FORUM,)
+FORMAT_XLSX: Final = "xlsx"  # also write the run as one Excel workbook
+FORMATS: Final = (FORMAT_FORUM, FORMAT_XLSX)
+# Carried with the formats (``--excel-csv``): CSV files start with a UTF-8 byte-order
+# mark, so that Excel opening one by double-click reads its accents right.
+EXCEL_CSV: Final = "excel-csv"
+UTF8_BOM: Final = b"\xef\xbb\xbf"
 
 # --- numbers -----------------------------------------------------------------------
 # Quantities are held as integers in units of 10**-decimals so that sums conserve
