@@ -189,8 +189,9 @@ def explain_line(run: RunFiles, line: str) -> str:
         lot = pair
         lane = "" if pair[C.LOT_LOCATION] == row[C.LOCATION] else " (through a lane)"
         expires = f", expires {lot[C.EXPIRY_DATE]}" if lot[C.EXPIRY_DATE] else ""
+        at = f" at {pair[C.LOT_LOCATION]}" if pair[C.LOT_LOCATION] else ""
         text.append(
-            f"    {pair[C.LOT]} at {pair[C.LOT_LOCATION]}{lane}: rank {lot[C.RANK]}, "
+            f"    {pair[C.LOT]}{at}{lane}: rank {lot[C.RANK]}, "
             f"{lot[C.SHELF_LIFE]} days{expires}: {pair[C.QTY]}"
         )
     if len(took) > C.EXPLAIN_LINES_PRINTED:

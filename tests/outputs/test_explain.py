@@ -115,3 +115,10 @@ def test_unknown_lot_is_a_usage_error(weekly: Path, capsys) -> None:
     with pytest.raises(NotFoundError):
         explain.explain_lot(explain.read_run(weekly), "NO-SUCH-LOT")
     assert main(["explain", str(weekly), "--line", "NO-SUCH-LINE"]) == C.EXIT_BAD_INPUT
+
+
+def test_explain_reads_a_run_written_for_excel(tmp_path: Path) -> None:
+    args = ["run", str(SCENARIOS / "forum-example"), "--out", str(tmp_path), "--quiet"]
+    assert main([*args, "--excel-csv"]) == 0
+    story = explain.explain_line(explain.read_run(tmp_path), "1")
+    assert "    1234: rank 1, 190 days: 450" in story
