@@ -72,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_validate(commands)
     _add_report(commands)
+    _add_explain(commands)
     _add_push(commands)
     _add_pull(commands)
     _add_sync(commands)
@@ -171,6 +172,12 @@ def _plan_options(command: argparse.ArgumentParser, order_help: str) -> None:
 def _output_options(command: argparse.ArgumentParser, default_out: str, format_help: str) -> None:
     command.add_argument("--out", help=f"output folder (default: {default_out})")
     command.add_argument("--format", choices=C.FORMATS, help=format_help)
+    command.add_argument(
+        "--excel-csv",
+        action="store_true",
+        help="start every CSV file with a UTF-8 byte-order mark, so that Excel opened by "
+        "double-click reads accents right",
+    )
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -270,11 +277,13 @@ def _plan(options: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     }
 
 
-def _formats(options: dict[str, Any]) -> tuple[str, ...]:
+def _formats(options: dict[str, Any], args: argparse.Namespace) -> tuple[str, ...]:
+    """The formats asked for (``--format``, or scenario.toml's), and ``--excel-csv``."""
     fmt = options.get("format")
     if fmt and fmt not in C.FORMATS:
         raise UsageError(f"format {fmt!r} is not known; use one of: {', '.join(C.FORMATS)}")
-    return (fmt,) if fmt else ()
+    excel = (C.EXCEL_CSV,) if getattr(args, "excel_csv", False) else ()
+    return ((fmt,) if fmt else ()) + excel
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -298,7 +307,11 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "due = earliest due date first (what the warehouse will do)",
     )
     _output_options(
-        run, C.DEFAULT_OUT_DIR, "also write forum.csv (the forum table) and remaining_demand.csv"
+        run,
+        C.DEFAULT_OUT_DIR,
+        "forum: also write forum.csv (the forum table) and remaining_demand.csv; "
+        f"xlsx: also write {C.WORKBOOK_FILE}, one workbook of lots, demand, allocations, "
+        "risk and summary",
     )
     run.add_argument(
         "--anaplan",
@@ -344,7 +357,7 @@ def _run(args: argparse.Namespace) -> int:
         return _run_on_cluster(found, args, say)
     inputs = _read(found, args)
     options = found.options
-    formats = _formats(options)
+    formats = _formats(options, args)
     engine = options.get("engine") or C.ENGINE_GREEDY
     result = allocate(
         inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs), engine=engine,
@@ -413,7 +426,11 @@ def _add_compare(commands: argparse._SubParsersAction) -> None:
     )
     _input_options(compare)
     _plan_options(compare, "the greedy's serving order")
-    _output_options(compare, C.DEFAULT_COMPARE_DIR, "also write forum.csv in greedy/ and lp/")
+    _output_options(
+        compare,
+        C.DEFAULT_COMPARE_DIR,
+        f"forum: also write forum.csv in greedy/ and lp/; xlsx: {C.WORKBOOK_FILE} in each",
+    )
     _solver_options(compare)
     compare.set_defaults(handler=_compare)
 
@@ -425,7 +442,7 @@ def _compare(args: argparse.Namespace) -> int:
     say = _say(args)
     inputs = _read(found, args)
     options = found.options
-    formats = _formats(options)
+    formats = _formats(options, args)
     result = compare(
         inputs.inventory, inputs.demand, inputs.lanes, **_plan(options, inputs),
         solver=args.solver or C.SOLVER_CBC, time_limit=args.time_limit, progress=_progress(args),
@@ -445,7 +462,7 @@ def _run_on_cluster(found: scenario_files.Scenario, args: argparse.Namespace, sa
     options = found.options
     if options.get("workers") is not None and options.get("cluster") is not None:
         raise UsageError("give --workers (a cluster here) or --cluster (a scheduler), not both")
-    if _formats(options) or options.get("anaplan") or args.report:
+    if _formats(options, args) or options.get("anaplan") or args.report:
         raise UsageError(
             "--format, --anaplan and --report are not offered on a cluster yet: run without them"
         )
@@ -543,6 +560,39 @@ def _report(args: argparse.Namespace) -> int:
     if args.png:
         written += report.write_pictures(run, args.png)
     say(terminal.report_text(written))
+    return C.EXIT_OK
+
+
+# --- explain ------------------------------------------------------------------------------------
+
+
+def _add_explain(commands: argparse._SubParsersAction) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="tell why one lot was or was not consumed, or why one demand line went short",
+        description="Read the current run in OUT and tell the story of one lot (its FEFO rank, "
+        "each line that could take it, what each took, why stock is left) or of one demand "
+        "line (the lots it took from, why it is short).",
+    )
+    explain.add_argument("out", metavar="OUT_DIR", help="the --out folder of a run")
+    which = explain.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lot", metavar="ID", help="the lot to explain")
+    which.add_argument("--line", metavar="ID", help="the demand line to explain (its id or row)")
+    explain.add_argument("--item", metavar="ITEM", help="the lot's item, when its id repeats")
+    explain.add_argument(
+        "--location", metavar="LOCATION", help="the lot's location, when its id repeats"
+    )
+    explain.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from consumption.outputs import explain
+
+    run = explain.read_run(args.out)
+    if args.lot is not None:
+        print(explain.explain_lot(run, args.lot, args.item, args.location))
+    else:
+        print(explain.explain_line(run, args.line))
     return C.EXIT_OK
 
 

@@ -35,6 +35,7 @@ CONSUMED: Final = "consumed"
 REMAINING: Final = "remaining"
 STATUS: Final = "status"
 REASON: Final = "reason"
+REASON_DETAIL: Final = "reason_detail"  # the number behind a lot's reason, in words
 FILLED: Final = "filled"
 SHORT: Final = "short"
 LOT_LOCATION: Final = "lot_location"
@@ -43,7 +44,7 @@ REMAINING_DEMAND: Final = "remaining_demand"
 
 LOTS_COLUMNS: Final = (
     ITEM, LOCATION, LOT, SHELF_LIFE, EXPIRY_DATE, RANK, QTY,
-    REQUIREMENT_CONSIDERED, CONSUMED, REMAINING, STATUS, REASON,
+    REQUIREMENT_CONSIDERED, CONSUMED, REMAINING, STATUS, REASON, REASON_DETAIL,
 )  # fmt: skip
 ALLOCATIONS_COLUMNS: Final = (
     ITEM, LOT, LOT_LOCATION, LINE, DEMAND_LOCATION, REQUIREMENT, DUE_DATE, QTY,
@@ -62,6 +63,14 @@ FORUM_FILE: Final = "forum.csv"
 REMAINING_DEMAND_FILE: Final = "remaining_demand.csv"
 EXPIRY_RISK_FILE: Final = "expiry_risk.csv"
 RISK_BY_PERIOD_FILE: Final = "risk_by_period.csv"
+WORKBOOK_FILE: Final = "consumption.xlsx"  # --format xlsx
+# Its sheets: the §6 tables, the expiry risk (with dates) and summary.json flattened.
+SHEET_LOTS: Final = "lots"
+SHEET_DEMAND: Final = "demand"
+SHEET_ALLOCATIONS: Final = "allocations"
+SHEET_RISK: Final = "risk"
+SHEET_RISK_BY_PERIOD: Final = "risk by period"
+SHEET_SUMMARY: Final = "summary"
 DEFAULT_OUT_DIR: Final = "consumption-out"
 ANAPLAN_DIR: Final = "anaplan"  # the Anaplan-ready export (SPEC §7), under the output folder
 DEFAULT_PULL_DIR: Final = "inputs"  # where consumption pull writes when no --into is given
@@ -126,7 +135,12 @@ PREFER_EXPIRY: Final = "expiry"
 PREFER_SHELF_LIFE: Final = "shelf_life"
 PREFER: Final = (PREFER_EXPIRY, PREFER_SHELF_LIFE)
 FORMAT_FORUM: Final = "forum"
-FORMATS: Final = (FORMAT_FORUM,)
+FORMAT_XLSX: Final = "xlsx"  # also write the run as one Excel workbook
+FORMATS: Final = (FORMAT_FORUM, FORMAT_XLSX)
+# Carried with the formats (``--excel-csv``): CSV files start with a UTF-8 byte-order
+# mark, so that Excel opening one by double-click reads its accents right.
+EXCEL_CSV: Final = "excel-csv"
+UTF8_BOM: Final = b"\xef\xbb\xbf"
 
 # --- numbers -----------------------------------------------------------------------
 # Quantities are held as integers in units of 10**-decimals so that sums conserve
@@ -186,5 +200,7 @@ REPORT_FILE: Final = "report.html"
 TOP_PRINTED: Final = 5
 # Bars in the report's top-items, top-locations and top-customers charts.
 TOP_CHARTED: Final = 15
+# Demand lines (or lots) ``consumption explain`` lists for one lot (or line).
+EXPLAIN_LINES_PRINTED: Final = 20
 # The expiry-risk bar of stock already unsellable on --as-of, ahead of the months.
 UNSELLABLE_ON_AS_OF: Final = "unsellable on as_of"

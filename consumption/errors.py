@@ -193,6 +193,10 @@ class NoRunError(UsageError):
     """A folder given as a run's output holds no run (no summary.json where it should be)."""
 
 
+class NotFoundError(UsageError):
+    """A lot or demand line asked about is not in the run, or is in it more than once."""
+
+
 class InvariantError(ConsumptionError):
     """A computed result breaks an invariant (conservation, eligibility): a bug, never bad input."""
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from consumption.constants import UTF8_BOM
 from consumption.engine.text import string_buffers
 
 CHUNK_ROWS = 1_000_000  # rows formatted at once: bounds the memory of a write
@@ -104,9 +105,14 @@ def header_text(columns: Sequence[str]) -> bytes:
 
 
 def write_csv(
-    path: Path, frame: pd.DataFrame, decimals: int = 0, exceptions: Mapping[str, int] | None = None
+    path: Path,
+    frame: pd.DataFrame,
+    decimals: int = 0,
+    exceptions: Mapping[str, int] | None = None,
+    *,
+    bom: bool = False,
 ) -> None:
-    """Write ``frame`` as UTF-8 CSV with a header row.
+    """Write ``frame`` as UTF-8 CSV with a header row (after a byte-order mark with ``bom``).
 
     Float columns are written with ``decimals`` places at most (the quantities'
     precision), or with the places ``exceptions`` gives for that column. When
@@ -115,6 +121,8 @@ def write_csv(
     """
     places = dict(exceptions or {})
     with open(path, "wb") as out:
+        if bom:
+            out.write(UTF8_BOM)
         out.write(header_text([str(c) for c in frame.columns]))
         typed = _typed_columns(frame, decimals, places)
         if typed is not None:

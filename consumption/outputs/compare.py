@@ -59,8 +59,9 @@ class Comparison:
             folder, run_id = run.folder, run.run_id
             self.greedy.write_files(folder / GREEDY_DIR, run_id, formats=formats)
             self.lp.write_files(folder / LP_DIR, run_id, formats=formats)
-            write_csv(folder / C.COMPARE_LOTS_FILE, self.lots, self.greedy.decimals)
-            write_csv(folder / C.COMPARE_DEMAND_FILE, self.demand, self.greedy.decimals)
+            bom = C.EXCEL_CSV in formats
+            write_csv(folder / C.COMPARE_LOTS_FILE, self.lots, self.greedy.decimals, bom=bom)
+            write_csv(folder / C.COMPARE_DEMAND_FILE, self.demand, self.greedy.decimals, bom=bom)
             files = files_of(folder)
             write_json(
                 folder / C.COMPARE_FILE, self.report | {"output": output_record(run_id, files)}

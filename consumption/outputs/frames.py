@@ -15,6 +15,7 @@ import pyarrow as pa
 from consumption import constants as C
 from consumption.engine.model import Allocation, Instance
 from consumption.engine.quantities import quantity
+from consumption.outputs.details import reason_details
 from consumption.outputs.reasons import REASONS, SHORT_REASONS, STATUSES, LotFacts, categorical
 
 
@@ -81,6 +82,9 @@ def lots_frame(inst: Instance, alloc: Allocation, facts: LotFacts) -> pd.DataFra
     )
     frame[C.STATUS] = categorical(facts.status, STATUSES)
     frame[C.REASON] = categorical(facts.reason, REASONS)
+    frame[C.REASON_DETAIL] = pd.Series(
+        reason_details(inst, remaining, facts).to_pandas(types_mapper=None), copy=False
+    )
     return frame
 
 

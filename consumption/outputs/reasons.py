@@ -86,6 +86,7 @@ class LotFacts:
     considered: np.ndarray
     status: np.ndarray  # index into STATUSES
     reason: np.ndarray  # index into REASONS; 0 ("") where nothing is left
+    latest_ship: np.ndarray  # latest ship day of the (line, route) pairs it meets
 
 
 def lot_facts(inst: Instance, consumed: np.ndarray) -> LotFacts:
@@ -93,7 +94,10 @@ def lot_facts(inst: Instance, consumed: np.ndarray) -> LotFacts:
     demand = reach(inst)
     remaining = inst.lot_qty - consumed
     return LotFacts(
-        demand.considered, statuses(inst.lot_qty, consumed), reasons(inst, remaining, demand)
+        demand.considered,
+        statuses(inst.lot_qty, consumed),
+        reasons(inst, remaining, demand),
+        demand.latest_ship,
     )
 
 

@@ -63,6 +63,19 @@ class Result:
         """The forum table: one ``remaining R demand`` column per requirement."""
         return forum.forum_table(self.instance, self.remaining_arrays, self.lots)
 
+    def sheets(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables of the ``--format xlsx`` workbook, by sheet name."""
+        sheets = [
+            (C.SHEET_LOTS, self.lots),
+            (C.SHEET_DEMAND, self.demand),
+            (C.SHEET_ALLOCATIONS, self.allocations),
+        ]
+        if self.expiry_risk is not None:
+            sheets.append((C.SHEET_RISK, self.expiry_risk))
+        if self.risk_by_period is not None:
+            sheets.append((C.SHEET_RISK_BY_PERIOD, self.risk_by_period))
+        return sheets
+
     def write(
         self,
         out_dir: str | Path = C.DEFAULT_OUT_DIR,
@@ -77,7 +90,9 @@ class Result:
         """Write every §6 output into ``out_dir``, replacing the previous run's as one set.
 
         ``formats`` may ask for ``forum`` (``forum.csv`` and
-        ``remaining_demand.csv``); ``remaining_demand`` writes the latter alone.
+        ``remaining_demand.csv``), ``xlsx`` (the workbook) and ``excel-csv``
+        (CSV files with a byte-order mark); ``remaining_demand`` writes
+        ``remaining_demand.csv`` alone.
         ``protected`` are input files that must never be overwritten. Each of
         ``extras`` is called with the run's folder and id, so that what it
         writes (an integration's export) is part of the same set. See
@@ -104,17 +119,27 @@ class Result:
         """Write the outputs into a plain ``folder``; ``summary.json`` last, with the run id
         and the sha256 of every other file. Returns the files, relative to ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
-        write_csv(folder / C.LOTS_FILE, self.lots, self.decimals)
-        write_csv(folder / C.ALLOCATIONS_FILE, self.allocations, self.decimals)
-        write_csv(folder / C.DEMAND_FILE, self.demand, self.decimals)
+        bom = C.EXCEL_CSV in formats
+        write_csv(folder / C.LOTS_FILE, self.lots, self.decimals, bom=bom)
+        write_csv(folder / C.ALLOCATIONS_FILE, self.allocations, self.decimals, bom=bom)
+        write_csv(folder / C.DEMAND_FILE, self.demand, self.decimals, bom=bom)
         if self.expiry_risk is not None and self.risk_by_period is not None:
             money = {risk.VALUE: risk.MONEY_DECIMALS}
-            write_csv(folder / C.EXPIRY_RISK_FILE, self.expiry_risk, self.decimals, money)
-            write_csv(folder / C.RISK_BY_PERIOD_FILE, self.risk_by_period, self.decimals, money)
+            for name, frame in (
+                (C.EXPIRY_RISK_FILE, self.expiry_risk),
+                (C.RISK_BY_PERIOD_FILE, self.risk_by_period),
+            ):
+                write_csv(folder / name, frame, self.decimals, money, bom=bom)
         if C.FORMAT_FORUM in formats:
-            write_csv(folder / C.FORUM_FILE, self.forum, self.decimals)
+            write_csv(folder / C.FORUM_FILE, self.forum, self.decimals, bom=bom)
         if C.FORMAT_FORUM in formats or remaining_demand:
-            write_csv(folder / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals)
+            write_csv(
+                folder / C.REMAINING_DEMAND_FILE, self.remaining_demand, self.decimals, bom=bom
+            )
+        if C.FORMAT_XLSX in formats:
+            from consumption.outputs.workbook import write_workbook
+
+            write_workbook(folder / C.WORKBOOK_FILE, self.sheets(), self.summary)
         for extra in extras:
             extra(folder, run_id)
         files = files_of(folder, leave_out=[C.SUMMARY_FILE])

@@ -47,10 +47,12 @@ def test_run_writes_every_output(files: tuple[Path, Path], tmp_path: Path) -> No
     lots = (out / C.LOTS_FILE).read_text().splitlines()
     assert lots[0] == ",".join(C.LOTS_COLUMNS)
     assert lots[1:] == [
-        "A,X,2,-3,,1,5,,0,5,unconsumed,expired",
-        "A,X,1,100,,2,10,90,4,6,partial,excess",
-        "B,Y,3,50,,1,7,,0,7,unconsumed,stranded",
-        "C,X,4,400,,1,2,,0,2,unconsumed,no_demand",
+        "A,X,2,-3,,1,5,,0,5,unconsumed,expired,no shelf life left: 3 days past expiry",
+        "A,X,1,100,,2,10,90,4,6,partial,excess,excess: 6 left after every eligible line was filled",
+        "B,Y,3,50,,1,7,,0,7,unconsumed,stranded,"
+        "it has 50 days; the least demanding customer needs 60",
+        "C,X,4,400,,1,2,,0,2,unconsumed,no_demand,"
+        "no demand line asks for C at X here or through a lane",
     ]
     assert (out / C.DEMAND_FILE).read_text().splitlines() == [
         ",".join(C.DEMAND_COLUMNS),

@@ -28,6 +28,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "anaplan-config",
         "anaplan-payload",
         "compare",
+        "explain",
         "pull",
         "push",
         "report",

@@ -6,6 +6,7 @@ Lot L2 at C is a receipt arriving 2026-12-20; L4 at R expired the day before.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def _run(tmp_path: Path, *options: str) -> Path:
 
 
 def _rows(path: Path) -> list[list[str]]:
-    return [line.split(",") for line in path.read_text().splitlines()[1:]]
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))[1:]
 
 
 @pytest.mark.parametrize("order", ["requirement", "due"])
@@ -38,11 +40,12 @@ def test_lanes_receipts_and_expiry_by_hand(tmp_path: Path, order: str) -> None:
     out = _run(tmp_path, "--as-of", AS_OF, "--order", order)
     lots = {r[2]: r for r in _rows(out / C.LOTS_FILE)}
     # L1 (182 days left) serves D2 (90 days, due 12-05) through the lane.
-    assert lots["L1"][4] == "2027-06-01" and lots["L1"][8:] == ["20", "80", "partial", "excess"]
+    assert lots["L1"][4] == "2027-06-01" and lots["L1"][8:12] == ["20", "80", "partial", "excess"]
     # L2 meets D1's 180 days at delivery, but arrives after D1 must ship (12-08).
-    assert lots["L2"][7:] == ["180", "0", "50", "unconsumed", "not_available"]
-    assert lots["L3"][-1] == "stranded"  # 90 days left: short for D1 and D2 at delivery
-    assert lots["L4"][-1] == "expired"
+    assert lots["L2"][7:12] == ["180", "0", "50", "unconsumed", "not_available"]
+    assert lots["L2"][12].startswith("not available until 2026-12-")
+    assert lots["L3"][11] == "stranded"  # 90 days left: short for D1 and D2 at delivery
+    assert lots["L4"][11] == "expired"
     demand = {r[0]: r for r in _rows(out / C.DEMAND_FILE)}
     assert demand["D1"][5] == "2026-12-10"
     assert [demand[d][-3:] for d in ("D1", "D2", "D3", "D4")] == [
