@@ -15,36 +15,8 @@ from consumption import constants as C
 from consumption.engine.model import Instance
 from consumption.engine.routes import all_routes
 from consumption.engine.runs import run_starts
+from consumption.io.write import decimal_text
 from consumption.outputs.reasons import REASONS, LotFacts
-
-
-def grouped_text(scaled: np.ndarray, decimals: int) -> pa.Array:
-    """Non-negative quantities in units of ``10**-decimals`` with thousands grouped by commas.
-
-    >>> grouped_text(np.array([1200, 5, 1234567890, 25]), 1).to_pylist()
-    ['120', '0.5', '123,456,789', '2.5']
-    """
-    scaled = np.asarray(scaled, dtype=np.int64)
-    unit = 10**decimals
-    whole = scaled // unit
-    groups = [whole % 1000]
-    rest = whole // 1000
-    while (rest > 0).any():
-        groups.append(rest % 1000)
-        rest = rest // 1000
-    text = _number(groups[-1])
-    started = groups[-1] > 0
-    for group in reversed(groups[:-1]):  # each group after the first is three digits wide
-        plain = _number(group)
-        padded = pc.binary_join_element_wise(text, pc.utf8_lpad(plain, 3, "0"), ",")
-        text = pc.if_else(pa.array(started), padded, plain)
-        started = started | (group > 0)
-    if decimals == 0:
-        return text
-    fraction = pc.utf8_rtrim(pc.utf8_lpad(_number(scaled % unit), decimals, "0"), "0")
-    return pc.if_else(
-        pc.equal(fraction, ""), text, pc.binary_join_element_wise(text, fraction, ".")
-    )
 
 
 def reason_details(inst: Instance, remaining: np.ndarray, facts: LotFacts) -> pa.Array:
@@ -128,10 +100,12 @@ def _not_available(
 ) -> pa.Array:
     return _join(
         "not available until ", _date(inst, inst.lot_avail[lots]),
-        ", after the last ship date it could serve (", _date(inst, facts.latest_ship[lots]), ")",
+        "; the last ship date it could serve is ", _date(inst, facts.latest_ship[lots]),
     )  # fmt: skip
 
 
 def _excess(inst: Instance, lots: np.ndarray, remaining: np.ndarray, facts: LotFacts) -> pa.Array:
-    left = grouped_text(remaining[lots], inst.decimals)
+    # Plain digits, as in the quantity columns: a comma would send every row of lots.csv
+    # through the CSV writer's quoting path, five times slower.
+    left = decimal_text(remaining[lots], inst.decimals)
     return _join("excess: ", left, " left after every eligible line was filled")
