@@ -13,7 +13,6 @@ Checks that both fill the same quantity.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import resource
 import sys
 import tempfile
@@ -23,16 +22,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-
-def generator():  # type: ignore[no-untyped-def]
-    path = ROOT / "scenarios" / "generate.py"
-    spec = importlib.util.spec_from_file_location("scenarios_generate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from bench_kernel import load_generator  # noqa: E402  (a sibling script, not a package)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh cluster per size, so that a worker's peak memory is this size's.
         with cluster.connect(workers=args.workers) as client:
             lines = lots // 5
-            inventory, demand = generator().generate(
+            inventory, demand = load_generator().generate(
                 lots=lots, items=max(20, lots // 500), locations=5, customers=300,
                 seed=7, lines=lines,
             )  # fmt: skip

@@ -32,13 +32,14 @@ rename), so the outputs stay complete and identical.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import logging
 import os
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -105,13 +106,6 @@ class Plan:
     demand_files: tuple[str, ...] = ()
     line_offsets: tuple[int, ...] = ()  # first global line number of each demand file, minus 1
     give_ids: bool = True  # the demand has no id: lines are numbered across its files
-
-
-@dataclass
-class Summary:
-    """The merged ``summary.json`` of the partitions."""
-
-    parts: list[dict[str, Any]] = field(default_factory=list)
 
 
 # --- the input files ---------------------------------------------------------------------------
@@ -346,7 +340,7 @@ def run(
     offsets = tuple(int(x) for x in np.concatenate(([0], np.cumsum(rows)[:-1])))
     dues = [fact["due"] for fact in line_facts if fact["due"]]
     horizon = plan.horizon_end or (max(dues) if dues and plan.as_of else None)
-    plan = _replace(
+    plan = dataclasses.replace(
         plan,
         inventory_files=tuple(stock_files),
         demand_files=tuple(line_files),
@@ -356,8 +350,8 @@ def run(
     )
     shared = client.scatter(plan, broadcast=True)
     with publishing(Path(out), protected) as published:
-        stock_parts = _shuffled(stock, stock_facts, count)
-        line_parts = _shuffled(lines, line_facts, count)
+        stock_parts = _shuffled(client, stock, count)
+        line_parts = _shuffled(client, lines, count)
         tasks = [
             dask.delayed(_allocate_partition)(
                 i, stock_parts[i], line_parts[i], shared, str(published.folder)
@@ -381,12 +375,6 @@ def run(
             summary | {"output": output_record(published.run_id, files)},
         )
     return summary
-
-
-def _replace(plan: Plan, **changes: Any) -> Plan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)
 
 
 def _read_all(
@@ -441,11 +429,16 @@ def _same_columns(facts: list[dict[str, Any]], files: list[str], name: str) -> N
             )
 
 
-def _shuffled(parts: list[Any], facts: list[dict[str, Any]], count: int) -> list[Any]:
+def _shuffled(client: Client, parts: list[Any], count: int) -> list[Any]:
     """The table as ``count`` delayed partitions, shuffled on the bucket of each row's item."""
-    meta = dd.utils.make_meta(parts[0].result().iloc[:0])
+    # Only the empty frame of the first part travels to the client, for its columns and dtypes.
+    meta = dd.utils.make_meta(client.submit(_no_rows, parts[0]).result())
     frame = dd.from_delayed(parts, meta=meta, verify_meta=False)
     return list(frame.shuffle(on=BUCKET, npartitions=count).to_delayed())
+
+
+def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[:0]
 
 
 def _one_partition_per_bucket(parts: list[dict[str, Any]]) -> None:

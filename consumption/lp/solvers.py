@@ -199,14 +199,7 @@ def write_mps(path: Path, block: Block) -> None:
     rows = pc.binary_join_element_wise(" L ", pa.concat_arrays([supply, demand]), "\n", "")
     caps = np.concatenate([block.supply_cap, block.demand_cap]).astype(np.int64)
     rhs = _lines(" rhs ", pa.concat_arrays([supply, demand]), " ", _int_text(caps), "\n")
-    with open(path, "wb") as out:
-        out.write(b"NAME consumption FREE\nROWS\n N obj\n")
-        out.write(_bytes(rows))
-        out.write(b"COLUMNS\n")
-        out.write(_bytes(columns))
-        out.write(b"RHS\n")
-        out.write(_bytes(rhs))
-        out.write(b"ENDATA\n")
+    _write_sections(path, rows, columns, rhs)
 
 
 def write_network_mps(path: Path, net: Network) -> None:
@@ -231,6 +224,17 @@ def write_network_mps(path: Path, net: Network) -> None:
         " UP bnd ", var.filter(pa.array(finite)), " ",
         _int_text(np.asarray(net.upper)[finite].astype(np.int64)), "\n",
     )  # fmt: skip
+    _write_sections(path, rows, columns, rhs, bounds)
+
+
+def _write_sections(
+    path: Path,
+    rows: pa.Array,
+    columns: pa.Array,
+    rhs: pa.Array,
+    bounds: pa.Array | None = None,
+) -> None:
+    """The sections of a free-format MPS file, each from its lines built as Arrow text."""
     with open(path, "wb") as out:
         out.write(b"NAME consumption FREE\nROWS\n N obj\n")
         out.write(_bytes(rows))
@@ -238,8 +242,9 @@ def write_network_mps(path: Path, net: Network) -> None:
         out.write(_bytes(columns))
         out.write(b"RHS\n")
         out.write(_bytes(rhs))
-        out.write(b"BOUNDS\n")
-        out.write(_bytes(bounds))
+        if bounds is not None:
+            out.write(b"BOUNDS\n")
+            out.write(_bytes(bounds))
         out.write(b"ENDATA\n")
 
 

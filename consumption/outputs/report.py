@@ -322,26 +322,19 @@ def _headline(s: dict[str, Any]) -> str:
 
 
 def _actions(t: planner.Tables) -> str:
-    short, risky = planner.short_items(t), planner.risk_items(t)
-    parts = []
-    if len(short):
-        parts.append(
-            "<h3>Most short</h3><ul>"
-            + "".join(
-                f"<li><b>{html.escape(i)}</b>: {html.escape(a)}</li>"
-                for i, a in zip(short[C.ITEM], short[planner.ACTION], strict=True)
-            )
-            + "</ul>"
+    parts = [
+        f"<h3>{title}</h3><ul>"
+        + "".join(
+            f"<li><b>{html.escape(i)}</b>: {html.escape(a)}</li>"
+            for i, a in zip(items[C.ITEM], items[planner.ACTION], strict=True)
         )
-    if len(risky):
-        parts.append(
-            "<h3>Most value at risk</h3><ul>"
-            + "".join(
-                f"<li><b>{html.escape(i)}</b>: {html.escape(a)}</li>"
-                for i, a in zip(risky[C.ITEM], risky[planner.ACTION], strict=True)
-            )
-            + "</ul>"
+        + "</ul>"
+        for title, items in (
+            ("Most short", planner.short_items(t)),
+            ("Most value at risk", planner.risk_items(t)),
         )
+        if len(items)
+    ]
     return "".join(parts) or "<p>Nothing to act on: nothing is short or at risk.</p>"
 
 
