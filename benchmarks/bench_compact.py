@@ -56,7 +56,7 @@ def sizes(inst: Instance, solver: str) -> dict[str, Any]:
     classes = lp.demand_classes(inst)
     triples = lp.eligible_ranges(inst, classes)
     blocks = lp.block_bounds(triples, lp.BLOCK_VARIABLES[solver])
-    stock = compact.Stock.of(inst)
+    stock = compact.LotGroups.of(inst)
     out = {"blocks": len(blocks) - 1, "pair_vars": 0, "pair_rows": 0, "compact_vars": 0,
            "compact_rows": 0, "compact_blocks": 0}  # fmt: skip
     for lo, hi in itertools.pairwise(blocks):

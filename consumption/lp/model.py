@@ -195,7 +195,7 @@ def allocate_lp(
         )
     classes = demand_classes(inst)
     triples = eligible_ranges(inst, classes)
-    stock = None if formulation == C.FORMULATION_PAIR else compact.Stock.of(inst)
+    lot_groups = None if formulation == C.FORMULATION_PAIR else compact.LotGroups.of(inst)
     blocks = block_bounds(triples, BLOCK_VARIABLES[solver])
     report.demand_classes = len(classes.qty)
     total = len(blocks) - 1
@@ -214,7 +214,9 @@ def allocate_lp(
     for index, (lo, hi) in enumerate(itertools.pairwise(blocks)):
         part = _select(triples, lo, hi)
         network = (
-            None if stock is None else _compact(inst, classes, stock, part, formulation, report)
+            None
+            if lot_groups is None
+            else _compact(inst, classes, lot_groups, part, formulation, report)
         )
         if network is None:
             answer = _solve_block(inst, classes, part, solver, deadline, report)
@@ -292,7 +294,7 @@ def _solve_block(
 def _compact(
     inst: Instance,
     classes: Classes,
-    stock: compact.Stock,
+    lot_groups: compact.LotGroups,
     part: Triples,
     formulation: str,
     report: LpReport,
@@ -300,7 +302,7 @@ def _compact(
     """The block's compact network where it applies (and, under ``auto``, is smaller)."""
     started = time.perf_counter()
     network = compact.build(
-        inst, stock, part.cls, part.item, part.route_index, part.threshold, part.ship,
+        inst, lot_groups, part.cls, part.item, part.route_index, part.threshold, part.ship,
         part.first, classes.qty, classes.weight,
     )  # fmt: skip
     report.build_s += time.perf_counter() - started

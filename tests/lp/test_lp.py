@@ -481,13 +481,18 @@ def test_compact_network_grows_with_lots_and_classes_not_pairs() -> None:
     assert auto.weighted_fill == pair.weighted_fill
 
 
-def test_a_binding_receipt_keeps_the_pair_model(monkeypatch) -> None:
+def test_a_binding_receipt_is_served_by_the_time_layers(monkeypatch) -> None:
     monkeypatch.setitem(lp.BLOCK_VARIABLES, c.SOLVER_HIGHS, 1)  # one item per block
     inv, dem = _receipt_and_plain_items()
     inst = encode(inv, dem, as_of=np.datetime64("2026-03-02"))
-    report = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_COMPACT)[1]
-    # Item A's receipt binds (pair model); item B has none (compact).
-    assert report.formulations == {c.FORMULATION_PAIR: 1, c.FORMULATION_COMPACT: 1}
+    alloc, report = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_COMPACT)
+    pair = lp.allocate_lp(inst, c.SOLVER_HIGHS, formulation=c.FORMULATION_PAIR)[1]
+    # Item A's receipt binds, item B has none: both are compact networks now.
+    assert report.formulations == {c.FORMULATION_COMPACT: 2}
+    invariants.check(inst, alloc)
+    assert report.weighted_fill == pair.weighted_fill
+    assert report.weighted_fill > report.greedy_weighted_fill  # the receipt is used
+    assert report.objective == pytest.approx(pair.objective, rel=1e-12)
 
 
 # --- the PuLP model --------------------------------------------------------------------------
