@@ -78,6 +78,7 @@ lots x levels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -168,7 +169,9 @@ def build(
     alike = np.r_[True, (np.diff(lot_owner) != 0) | (np.diff(key) != 0) | (np.diff(avail) != 0)]
     stock_start = np.flatnonzero(alike)
     owner, key = lot_owner[stock_start], key[stock_start]
-    stock_qty = np.add.reduceat(inst.lot_qty[lot], stock_start) if len(lot) else key.copy()
+    stock_qty = (
+        np.add.reduceat(inst.lot_qty[lot], stock_start) if len(lot) else np.zeros(0, np.int64)
+    )
     try:
         layers = _Layers.of(local, ship, owner, avail[stock_start])
     except KeyOverflowError:
@@ -259,7 +262,7 @@ class _Layers:
     (rows with the same set share a period); periods run from the earliest
     ship day to the latest. A lot may serve the rows of every period from the
     first whose ship day it is available by: a suffix of the periods, which a
-    binary tree over them covers with at most two nodes per depth.
+    binary tree over them covers with at most one node per depth.
     """
 
     row_period: np.ndarray  # per row
@@ -279,22 +282,16 @@ class _Layers:
         layout = KeyLayout.covering(
             np.r_[row_group, lot_group, 0, n_groups], np.r_[ship, avail, low - 1]
         )
-        days = np.unique(layout.pack(lot_group, avail))  # the groups' distinct available days
-        day_start = np.searchsorted(days, layout.pack(np.arange(n_groups + 1), np.full(
-            n_groups + 1, low - 1)))  # fmt: skip
+        days = _Distinct.of(layout, lot_group, avail, low - 1, n_groups)
         # A row's period: how many distinct available days of its group are by its ship day.
-        seen = np.searchsorted(days, layout.pack(row_group, ship), side="right")
-        seen -= day_start[row_group]
+        seen = days.position(row_group, ship, side="right")
         # A lot is in time for a row when its day is among those the row has seen.
-        rank = np.searchsorted(days, layout.pack(lot_group, avail)) - day_start[lot_group] + 1
+        rank = days.position(lot_group, avail) + 1
         count = KeyLayout.covering(np.r_[row_group, lot_group, 0, n_groups], np.r_[seen, rank, 0])
-        periods = np.unique(count.pack(row_group, seen))
-        period_start = np.searchsorted(periods, count.pack(np.arange(n_groups + 1), np.zeros(
-            n_groups + 1, dtype=np.int64)))  # fmt: skip
-        row_period = np.searchsorted(periods, count.pack(row_group, seen)) - period_start[row_group]
-        lot_first = np.searchsorted(periods, count.pack(lot_group, rank))
-        lot_first -= period_start[lot_group]
-        n_periods = np.diff(period_start)
+        periods = _Distinct.of(count, row_group, seen, 0, n_groups)
+        row_period = periods.position(row_group, seen)
+        lot_first = periods.position(lot_group, rank)
+        n_periods = np.diff(periods.start)
         depth = np.ceil(np.log2(np.maximum(n_periods, 1))).astype(np.int64)
         return cls(row_period, np.minimum(lot_first, n_periods[lot_group]), depth, n_periods,
                    row_group, lot_group)  # fmt: skip
@@ -317,7 +314,8 @@ class _Layers:
         node = (self.row_period[row] + leaves[self.row_group[row]]) >> up
         row_chain = self.row_group[row] * width + node
         # Lots: the canonical cover of [first, periods) in the heap, bottom-up (at most one
-        # node per depth on a suffix's left edge); a loop over the tree's depth only.
+        # node per depth on a suffix's left edge, the root when the suffix is every
+        # period); a loop over the tree's depth only.
         lots = np.flatnonzero(self.lot_first < self.periods[self.lot_group])  # ever in time
         n = leaves[self.lot_group[lots]]
         left, right = self.lot_first[lots] + n, 2 * n
@@ -329,8 +327,32 @@ class _Layers:
             chain_parts.append(self.lot_group[lots[pick]] * width + left[pick])
             left = (left + take) >> 1
             right = right >> 1
-        # The root when a lot's suffix is every period (left reaches 1 with right 2).
         return row, row_chain, np.concatenate(lot_parts), np.concatenate(chain_parts)
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """The distinct (group, value) pairs, packed and sorted, and where each group's start."""
+
+    layout: KeyLayout
+    codes: np.ndarray
+    start: np.ndarray  # per group, and the end
+
+    @classmethod
+    def of(cls, layout: KeyLayout, group: np.ndarray, value: np.ndarray, low: int,
+           n_groups: int) -> _Distinct:  # fmt: skip
+        codes = np.unique(layout.pack(group, value))
+        edges = np.arange(n_groups + 1)
+        start = np.searchsorted(codes, layout.pack(edges, np.full(n_groups + 1, low)))
+        return cls(layout, codes, start)
+
+    def position(
+        self, group: np.ndarray, value: np.ndarray, side: Literal["left", "right"] = "left"
+    ) -> np.ndarray:
+        """How many of the group's distinct values lie below ``value`` (``side="right"``:
+        at or below)."""
+        at = np.searchsorted(self.codes, self.layout.pack(group, value), side=side)
+        return at - self.start[group]
 
 
 @dataclass(frozen=True)
